@@ -1,0 +1,58 @@
+"""Rebuilding the model from a corpus folder, reproducibly (``bilatag train``)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from .corpus import SPLITS, corpus_hash, read_splits, training_arrays
+from .evaluate import evaluate
+from .model import TopicClassifier
+from .persist import save_model
+from .tagger import Tagger
+from .topics import TOPIC_IDS
+
+__all__ = ["DEFAULT_PARAMS", "fit_model", "train"]
+
+log = logging.getLogger(__name__)
+
+#: Hyper-parameters of the shipped model (chosen on the development split).
+DEFAULT_PARAMS: dict[str, Any] = {"C": 8.0, "context_C": 1.0, "use_context": True, "n_folds": 5}
+SEED = 0
+
+
+def fit_model(train_docs, dev_docs, **params: Any) -> TopicClassifier:  # noqa: ANN001
+    """Fit on ``train_docs``, then choose the thresholds on ``dev_docs``."""
+    X, y, groups = training_arrays(train_docs)
+    model = TopicClassifier(random_state=SEED, **{**DEFAULT_PARAMS, **params})
+    model.fit(X, y, groups=groups)
+    X_dev, y_dev, _ = training_arrays(dev_docs)
+    return model.tune_thresholds(model.predict_proba(X_dev), y_dev)
+
+
+def train(data: str | Path, out: str | Path, **params: Any) -> dict[str, Any]:
+    """Train on ``data/train.jsonl``, tune on ``dev``, report ``dev`` and ``test``; save to ``out``.
+
+    The same data gives the same model and the same metrics (fixed seeds, deterministic solvers).
+    Returns the manifest information written next to the model.
+    """
+    data = Path(data)
+    splits = read_splits(data)
+    log.info("corpus: %s", {k: len(v) for k, v in splits.items()})
+    model = fit_model(splits["train"], splits["dev"], **params)
+    tagger = Tagger(model, explain=False)
+    metrics = {name: evaluate(tagger, splits[name]).to_dict() for name in ("dev", "test")}
+    info = {
+        "data_sha256": corpus_hash(data / f"{name}.jsonl" for name in SPLITS),
+        "data_counts": {name: {"documents": len(docs),
+                               "statements": sum(len(d.statements) for d in docs)}
+                        for name, docs in splits.items()},
+        "seed": SEED,
+        "params": {**DEFAULT_PARAMS, **params},
+        "thresholds": dict(zip(TOPIC_IDS, (round(float(t), 4) for t in model.thresholds_))),
+        "trained_on": "train", "thresholds_chosen_on": "dev",
+        "metrics": metrics,
+    }
+    save_model(model, out, info)
+    return info
