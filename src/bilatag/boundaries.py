@@ -182,7 +182,7 @@ def _ends_abbreviation(text: str, i: int, line_start: int) -> bool:
     s = i
     while s > line_start and not text[s - 1].isspace() and text[s - 1] not in "«“\"([":
         s -= 1
-    word = text[s:i]
+    word = re.split(r"['’]", text[s:i])[-1]  # "l'art." -> "art"
     if not word:
         return False
     if word in _ABBREV_CASED or word.lower() in _ABBREV_LOWER:

@@ -24,10 +24,12 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
+from .lexicon import FAMILIES, family_counts
 from .normalize import Token, word_tokens
 
 __all__ = [
     "StatementContext",
+    "CONTEXT_WINDOW",
     "StatementVectorizer",
     "CUE_NAMES",
     "context_cues",
@@ -35,10 +37,15 @@ __all__ = [
 ]
 
 
+#: How many preceding statements a statement's context holds.
+CONTEXT_WINDOW = 4
+
+
 class StatementContext(NamedTuple):
     """A statement with what a reader sees before it in its document.
 
-    ``previous`` holds the texts of up to two preceding statements, nearest first;
+    ``previous`` holds the texts of up to :data:`CONTEXT_WINDOW` preceding statements, nearest
+    first;
     ``new_block`` is True when a line break separates the statement from the previous one.
     """
 
@@ -49,11 +56,12 @@ class StatementContext(NamedTuple):
 
 def contexts_for_document(text: str, spans: Sequence[tuple[int, int]]) -> list[StatementContext]:
     """The :class:`StatementContext` of each statement ``text[start:end]`` of one document."""
+    texts = [text[s:e] for s, e in spans]  # one string per statement, shared by the contexts
     out = []
-    for i, (start, end) in enumerate(spans):
-        previous = tuple(text[s:e] for s, e in reversed(spans[max(0, i - 2):i]))
+    for i, (start, _) in enumerate(spans):
+        previous = tuple(reversed(texts[max(0, i - CONTEXT_WINDOW):i]))
         gap = text[spans[i - 1][1]:start] if i else ""
-        out.append(StatementContext(text[start:end], previous, "\n" in gap or "\r" in gap))
+        out.append(StatementContext(texts[i], previous, "\n" in gap or "\r" in gap))
     return out
 
 
@@ -71,13 +79,14 @@ class StatementVectorizer(TransformerMixin, BaseEstimator):
     def __init__(self, word_ngram_range: tuple[int, int] = (1, 2),
                  char_ngram_range: tuple[int, int] = (3, 5), min_df: int = 2,
                  max_word_features: int | None = 40_000, max_char_features: int | None = 60_000,
-                 char_weight: float = 1.0) -> None:
+                 char_weight: float = 1.0, lexicon_weight: float = 1.0) -> None:
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
         self.min_df = min_df
         self.max_word_features = max_word_features
         self.max_char_features = max_char_features
         self.char_weight = char_weight
+        self.lexicon_weight = lexicon_weight
 
     def _grams(self, tokens: list[Token]) -> tuple[list[str], list[str]]:
         norms = [t.norm for t in tokens]
@@ -95,13 +104,17 @@ class StatementVectorizer(TransformerMixin, BaseEstimator):
                 chars.extend(padded[i:i + n] for i in range(len(padded) - n + 1))
         return words, chars
 
-    def _analyse(self, texts: Sequence[str]) -> tuple[list[list[str]], list[list[str]]]:
-        words, chars = [], []
+    def _analyse(self, texts: Sequence[str]
+                 ) -> tuple[list[list[str]], list[list[str]], sp.csr_matrix]:
+        words, chars, lexicon = [], [], []
         for text in texts:
-            w, c = self._grams(word_tokens(text))
+            tokens = word_tokens(text)
+            w, c = self._grams(tokens)
             words.append(w)
             chars.append(c)
-        return words, chars
+            lexicon.append(family_counts(" ".join(t.norm for t in tokens)))
+        counts = np.asarray(lexicon, dtype=np.float32).reshape(len(texts), len(FAMILIES))
+        return words, chars, sp.csr_matrix(1.0 - 0.5 ** counts)
 
     def _make(self, max_features: int | None) -> TfidfVectorizer:
         return TfidfVectorizer(analyzer=_pass_through, min_df=self.min_df, sublinear_tf=True,
@@ -114,22 +127,30 @@ class StatementVectorizer(TransformerMixin, BaseEstimator):
 
     def fit_transform(self, texts: Sequence[str], y: object = None) -> sp.csr_matrix:
         """Fit and return the feature matrix of ``texts``."""
-        words, chars = self._analyse(texts)
+        words, chars, xl = self._analyse(texts)
         self.word_ = self._make(self.max_word_features)
         self.char_ = self._make(self.max_char_features)
         xw = self.word_.fit_transform(words)
         xc = self.char_.fit_transform(chars)
         self.n_word_features_ = xw.shape[1]
-        return self._stack(xw, xc)
+        self.n_char_features_ = xc.shape[1]
+        return self._stack(xw, xc, xl)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Feature matrix (one row per text) of ``texts``."""
         check_is_fitted(self, "word_")
-        words, chars = self._analyse(texts)
-        return self._stack(self.word_.transform(words), self.char_.transform(chars))
+        words, chars, xl = self._analyse(texts)
+        return self._stack(self.word_.transform(words), self.char_.transform(chars), xl)
 
-    def _stack(self, xw: sp.spmatrix, xc: sp.spmatrix) -> sp.csr_matrix:
-        return sp.hstack([xw, xc * self.char_weight], format="csr", dtype=np.float32)
+    def views(self) -> dict[str, tuple[int, int]]:
+        """Column ranges of the feature blocks: ``ngrams`` (words and characters), ``lexicon``."""
+        check_is_fitted(self, "word_")
+        n = self.n_word_features_ + self.n_char_features_
+        return {"ngrams": (0, n), "lexicon": (n, n + len(FAMILIES))}
+
+    def _stack(self, xw: sp.spmatrix, xc: sp.spmatrix, xl: sp.spmatrix) -> sp.csr_matrix:
+        return sp.hstack([xw, xc * self.char_weight, xl * self.lexicon_weight],
+                         format="csr", dtype=np.float32)
 
     def token_weights(self, text: str, coef: np.ndarray, offset: int = 0
                       ) -> tuple[list[Token], np.ndarray]:
@@ -176,6 +197,14 @@ class StatementVectorizer(TransformerMixin, BaseEstimator):
             share = contrib[j] / len(owners)
             for i in owners:
                 weights[i] += share
+        base += self.n_char_features_
+        joined, starts = _joined(norms)
+        for f, pattern in enumerate(FAMILIES.values()):
+            if base + f not in contrib:
+                continue
+            owners = [i for m in pattern.finditer(joined) for i in _covered(starts, norms, m)]
+            for i in owners:
+                weights[i] += contrib[base + f] / len(owners)
         return tokens, weights
 
 
@@ -212,22 +241,33 @@ def context_cues(text: str) -> np.ndarray:
     return np.array(flags, dtype=np.float64)
 
 
-def cue_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
-    """Character spans (shifted by ``offset``) of the referring cues of one statement."""
-    tokens = word_tokens(text, offset)
-    norms = [t.norm for t in tokens]
-    # Position of each token's first character in the joined normalised string.
+def _joined(norms: list[str]) -> tuple[str, list[int]]:
+    """Normalised words joined by spaces, and where each word starts in that string."""
     starts, pos = [], 0
     for n in norms:
         starts.append(pos)
         pos += len(n) + 1
-    joined = " ".join(norms)
+    return " ".join(norms), starts
+
+
+def _covered(starts: list[int], norms: list[str], m: re.Match[str]) -> range:
+    """Indices of the words a match in the joined string covers."""
+    first = next(i for i, s in enumerate(starts) if s + len(norms[i]) > m.start())
+    last = max(i for i, s in enumerate(starts) if s < m.end())
+    return range(first, last + 1)
+
+
+def cue_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """Character spans (shifted by ``offset``) of the referring cues of one statement."""
+    tokens = word_tokens(text, offset)
+    norms = [t.norm for t in tokens]
+    joined, starts = _joined(norms)
     out = []
     for name in ("connective", "demonstrative", "pronoun_start"):
         for m in _CUES[name].finditer(joined):
-            first = next(i for i, s in enumerate(starts) if s + len(norms[i]) > m.start())
-            last = max(i for i, s in enumerate(starts) if s < m.end())
+            covered = _covered(starts, norms, m)
+            last = covered[-1]
             if name == "demonstrative" and last + 1 < len(tokens):
                 last += 1  # the demonstrative and its noun: « ces réseaux »
-            out.append((tokens[first].start, tokens[last].end))
+            out.append((tokens[covered[0]].start, tokens[last].end))
     return sorted(set(out))

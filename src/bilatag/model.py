@@ -21,7 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+import scipy.sparse as sp
+from scipy.special import expit
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
@@ -59,6 +61,15 @@ def enforce_hierarchy(scores: np.ndarray) -> np.ndarray:
     return scores
 
 
+def _row_proba(model: LogisticRegression, z: np.ndarray) -> np.ndarray:
+    """``model.predict_proba(z)[:, 1]`` computed row by row without BLAS, so a statement's
+    score does not depend on which other statements share its batch (last-bit equality)."""
+    coef = model.coef_.ravel()
+    if sp.issparse(z):
+        return expit(np.asarray(z @ coef).ravel() + model.intercept_[0])  # row-wise in scipy
+    return expit((z * coef).sum(axis=1) + model.intercept_[0])
+
+
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, _EPS, 1 - _EPS)
     return np.log(p / (1 - p))
@@ -73,18 +84,22 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    C : inverse regularisation of the text stage.
+    C : inverse regularisation of the n-gram text model.
+    lexicon_C : inverse regularisation of the lexicon text model.
     context_C : inverse regularisation of the context stage.
-    use_context : False gives the text stage alone (the ablation baseline).
+    use_context : False: the second stage sees only the statement's own text scores (the
+        ablation baseline without context).
     n_folds : folds for the out-of-fold text scores.
     vectorizer : the :class:`StatementVectorizer` (a default one when None).
     random_state : seed of every random choice (the solvers here are deterministic).
     """
 
-    def __init__(self, C: float = 8.0, context_C: float = 1.0, use_context: bool = True,
+    def __init__(self, C: float = 8.0, lexicon_C: float = 1.0, context_C: float = 1.0,
+                 use_context: bool = True,
                  n_folds: int = 5, vectorizer: StatementVectorizer | None = None,
                  class_weight: str | None = "balanced", random_state: int = 0) -> None:
         self.C = C
+        self.lexicon_C = lexicon_C
         self.context_C = context_C
         self.use_context = use_context
         self.n_folds = n_folds
@@ -100,28 +115,30 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         if y.ndim != 2 or y.shape != (len(X), len(TOPIC_IDS)):
             raise ValueError(f"y must have shape ({len(X)}, {len(TOPIC_IDS)})")
         self.classes_ = np.array(TOPIC_IDS)
-        texts = [c.text for c in X]
-        self.vectorizer_ = (self.vectorizer if self.vectorizer is not None
-                            else StatementVectorizer()).__class__(
-            **(self.vectorizer or StatementVectorizer()).get_params())
-        features = self.vectorizer_.fit_transform(texts)
+        template = self.vectorizer if self.vectorizer is not None else StatementVectorizer()
+        self.vectorizer_ = clone(template)
+        features = self.vectorizer_.fit_transform([c.text for c in X])
+        self.views_ = self.vectorizer_.views()
         self.text_models_ = self._fit_text(features, y)
-        if self.use_context:
-            oof = self._out_of_fold(X, features, y, groups)
-            self.context_models_ = []
-            for k in range(len(TOPIC_IDS)):
-                z = self._context_matrix(X, oof, k)
-                self.context_models_.append(
-                    LogisticRegression(C=self.context_C, max_iter=2000).fit(z, y[:, k]))
+        oof = self._out_of_fold(X, features, y, groups)
+        self.context_models_ = []
+        for k in range(len(TOPIC_IDS)):
+            z = self._context_matrix(X, oof, k)
+            self.context_models_.append(
+                LogisticRegression(C=self.context_C, max_iter=5000).fit(z, y[:, k]))
         self.thresholds_ = np.full(len(TOPIC_IDS), 0.5)
         return self
 
-    def _fit_text(self, features, y: np.ndarray) -> list[LogisticRegression]:
+    def _fit_text(self, features, y: np.ndarray) -> list[list[LogisticRegression]]:
+        """One logistic regression per view (n-grams, lexicon) and topic."""
         models = []
-        for k in range(len(TOPIC_IDS)):
-            model = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=3000,
-                                       solver="liblinear", random_state=self.random_state)
-            models.append(model.fit(features, y[:, k]))
+        for view, (lo, hi) in self.views_.items():
+            C = self.C if view == "ngrams" else self.lexicon_C
+            cols = features[:, lo:hi]
+            models.append([
+                LogisticRegression(C=C, class_weight=self.class_weight, max_iter=5000,
+                                   solver="liblinear", random_state=self.random_state)
+                .fit(cols, y[:, k]) for k in range(len(TOPIC_IDS))])
         return models
 
     def _out_of_fold(self, X, features, y, groups) -> dict[str, np.ndarray]:
@@ -131,37 +148,47 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         scores: dict[str, np.ndarray] = {}
         for train, test in GroupKFold(n_splits=n_folds).split(features, y, groups):
             models = self._fit_text(features[train], y[train])
-            test_texts = {X[i].text for i in test} | {p for i in test for p in X[i].previous}
-            test_texts = sorted(test_texts)
+            test_texts = sorted({X[i].text for i in test} | {p for i in test for p in X[i].previous})
             probs = self._text_proba(models, self.vectorizer_.transform(test_texts))
             scores.update(zip(test_texts, probs))
         return scores
 
     # -- inference ------------------------------------------------------------------------
-    @staticmethod
-    def _text_proba(models: list[LogisticRegression], features) -> np.ndarray:
-        if features.shape[0] == 0:
-            return np.zeros((0, len(models)))
-        return np.column_stack([m.predict_proba(features)[:, 1] for m in models])
+    def _text_proba(self, models: list[list[LogisticRegression]], features) -> np.ndarray:
+        """Probabilities ``(n, n_views * 6)``, view-major."""
+        cols = []
+        for (lo, hi), per_topic in zip(self.views_.values(), models):
+            view = features[:, lo:hi]
+            cols.extend(_row_proba(m, view) for m in per_topic)
+        return np.column_stack(cols) if cols else np.zeros((features.shape[0], 0))
 
     def _context_matrix(self, X: Sequence[StatementContext], scores: dict[str, np.ndarray],
                         k: int) -> np.ndarray:
-        """Inputs of topic ``k``'s context stage (see the module docstring)."""
+        """Inputs of topic ``k``'s second stage (see the module docstring).
+
+        Without context (``use_context=False``) only the statement's own text scores.
+        """
+        n_views = len(self.views_)
+        mine = [v * len(TOPIC_IDS) + k for v in range(n_views)]
         rows = []
-        low = np.full(len(TOPIC_IDS), _EPS)
+        low = np.full(n_views * len(TOPIC_IDS), _EPS)
         for c in X:
             own = scores[c.text]
+            if not self.use_context:
+                rows.append(_logit(own))
+                continue
             prev1 = scores[c.previous[0]] if len(c.previous) > 0 else low
             prev2 = scores[c.previous[1]] if len(c.previous) > 1 else low
+            p1, p2, p0 = prev1[mine].mean(), prev2[mine].mean(), own[mine].mean()
+            window = [scores[t][mine].mean() for t in c.previous] or [_EPS]
             cues = context_cues(c.text)
             cues1 = context_cues(c.previous[0]) if c.previous else np.zeros(len(CUE_NAMES))
-            refers = float(cues[:3].any())
-            chain = refers * float(cues1[:3].any())
+            chain = float(cues[:3].any()) * float(cues1[:3].any())
             rows.append(np.concatenate([
-                _logit(own),  # all six text scores of the statement
-                [_logit(prev1[k]), _logit(prev2[k])],
-                cues * prev1[k],
-                [chain * prev2[k], float(c.new_block) * prev1[k], own[k] * prev1[k]],
+                _logit(own),  # every text score of the statement
+                _logit(prev1[mine]), _logit(prev2[mine]),
+                cues * p1,
+                [chain * p2, float(c.new_block) * p1, p0 * p1, max(window), float(np.mean(window))],
             ]))
         return np.asarray(rows)
 
@@ -169,6 +196,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         """Text-stage probabilities of every distinct text of ``X`` (statements and previous)."""
         check_is_fitted(self, "text_models_")
         texts = sorted({c.text for c in X} | {p for c in X for p in c.previous})
+        if not texts:
+            return {}
         probs = self._text_proba(self.text_models_, self.vectorizer_.transform(texts))
         return dict(zip(texts, probs))
 
@@ -178,12 +207,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         if len(X) == 0:
             return np.zeros((0, len(TOPIC_IDS)))
         scores = self.text_scores(X)
-        if not self.use_context:
-            out = np.array([scores[c.text] for c in X])
-        else:
-            out = np.column_stack([
-                m.predict_proba(self._context_matrix(X, scores, k))[:, 1]
-                for k, m in enumerate(self.context_models_)])
+        out = np.column_stack([_row_proba(m, self._context_matrix(X, scores, k))
+                               for k, m in enumerate(self.context_models_)])
         return enforce_hierarchy(out)
 
     def decide(self, proba: np.ndarray) -> np.ndarray:
@@ -226,19 +251,19 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         """For each statement, the phrases that pushed it most towards each of its topics.
 
         ``offsets[i]`` is the document offset of ``X[i].text``; ``topics_of[i]`` the topics to
-        explain. Text evidence: the statement's words with the largest share of the text
-        stage's log-odds, adjacent words merged into phrases. Context evidence: the referring
-        cue, when the context stage raised the topic above the text stage's own score.
+        explain. Text evidence: each word's exact share of the log-odds that the statement's own
+        text contributes (through both text models and the second stage), adjacent words merged
+        into phrases. Context evidence: the referring cue, weighted by how much the preceding
+        statements raised the log-odds compared with the statement read alone.
         """
         check_is_fitted(self, "text_models_")
         out: list[dict[str, list[Evidence]]] = []
-        scores = self.text_scores(X) if self.use_context else {}
-        for i, (c, offset, topics) in enumerate(zip(X, offsets, topics_of)):
+        scores = self.text_scores(X)
+        for c, offset, topics in zip(X, offsets, topics_of):
             found: dict[str, list[Evidence]] = {}
             for topic in topics:
                 k = TOPIC_IDS.index(topic)
-                coef = self.text_models_[k].coef_.ravel()
-                tokens, weights = self.vectorizer_.token_weights(c.text, coef, offset)
+                tokens, weights = self.vectorizer_.token_weights(c.text, self._text_coef(k), offset)
                 items = _phrases(c.text, offset, tokens, weights, top)
                 if self.use_context and c.previous:
                     gain = self._context_gain(c, scores, k)
@@ -250,11 +275,22 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
             out.append(found)
         return out
 
+    def _text_coef(self, k: int) -> np.ndarray:
+        """Weights over the text features of topic ``k``'s log-odds (own text scores only)."""
+        n_features = max(hi for _, hi in self.views_.values())
+        coef = np.zeros(n_features)
+        stage2 = self.context_models_[k].coef_.ravel()
+        for v, ((lo, hi), per_topic) in enumerate(zip(self.views_.values(), self.text_models_)):
+            for j, model in enumerate(per_topic):
+                coef[lo:hi] += stage2[v * len(TOPIC_IDS) + j] * model.coef_.ravel()
+        return coef
+
     def _context_gain(self, c: StatementContext, scores: dict[str, np.ndarray], k: int) -> float:
-        """How much the context stage moved topic ``k``'s log-odds above the text stage's."""
-        z = self._context_matrix([c], scores, k)
-        with_context = float(self.context_models_[k].decision_function(z)[0])
-        return with_context - float(_logit(scores[c.text][k]))
+        """Log-odds of topic ``k`` with the preceding statements minus read alone."""
+        model = self.context_models_[k]
+        z = self._context_matrix([c, StatementContext(c.text)], scores, k)
+        with_context, alone = model.decision_function(z)
+        return float(with_context - alone)
 
 
 def _phrases(text: str, offset: int, tokens, weights: np.ndarray, top: int) -> list[Evidence]:

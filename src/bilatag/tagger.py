@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 #: (a line break always ends a statement, so cutting there never changes the result).
 DEFAULT_CHUNK_CHARS = 100_000
 _NEWLINE = re.compile(r"\r\n|\n|\r")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _check_text(text: object) -> str:
@@ -83,7 +84,9 @@ class Tagger:
         small: list[tuple[int, int]] = []
 
         def flush() -> None:
-            docs = self.nlp.pipe(text[a:b] for a, b in small)
+            # Lone surrogates (from a bad decode) cannot enter spaCy's string store; U+FFFD
+            # has the same length, so offsets are unchanged.
+            docs = self.nlp.pipe(_SURROGATE.sub("\ufffd", text[a:b]) for a, b in small)
             for (a, _), doc in zip(small, docs):
                 spans.extend((a + s, a + e) for s, e in doc._.bilatag.statements)
             small.clear()

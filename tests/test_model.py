@@ -1,0 +1,120 @@
+"""The classifier: scikit-learn conventions, hierarchy, context, evidence, thresholds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from bilatag.corpus import training_arrays
+from bilatag.features import StatementContext, StatementVectorizer, context_cues, cue_spans
+from bilatag.model import TopicClassifier, enforce_hierarchy
+from bilatag.topics import TOPIC_IDS, close_hierarchy
+
+
+@pytest.fixture(scope="module")
+def small_model(splits):
+    docs = splits["train"][:80]
+    X, y, groups = training_arrays(docs)
+    model = TopicClassifier(n_folds=3)
+    assert model.fit(X, y, groups=groups) is model  # fit returns self
+    return model, X, y
+
+
+def test_sklearn_conventions(small_model) -> None:
+    model, X, _ = small_model
+    params = model.get_params()
+    assert clone(model).get_params() == params
+    for attr in ("classes_", "vectorizer_", "text_models_", "context_models_", "thresholds_"):
+        assert hasattr(model, attr)
+    assert list(model.classes_) == list(TOPIC_IDS)
+    proba = model.predict_proba(X[:20])
+    assert proba.shape == (20, 6) and ((proba >= 0) & (proba <= 1)).all()
+    assert model.predict(X[:20]).shape == (20, 6)
+    assert model.predict_proba([]).shape == (0, 6)
+
+
+def test_unfitted_model_raises() -> None:
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        TopicClassifier().predict_proba([StatementContext("texte")])
+
+
+def test_fit_checks_label_shape(small_model) -> None:
+    _, X, y = small_model
+    with pytest.raises(ValueError, match="shape"):
+        TopicClassifier().fit(X, y[:, :3])
+
+
+def test_hierarchy_enforced() -> None:
+    scores = np.array([[0.1, 0.7, 0.2, 0.3, 0.2, 0.9]])
+    out = enforce_hierarchy(scores.copy())
+    assert out[0, TOPIC_IDS.index("migration")] == 0.7
+    assert out[0, TOPIC_IDS.index("security")] == 0.9
+    assert close_hierarchy(["drugs", "oqtf"]) == ("migration", "oqtf", "security", "drugs")
+
+
+def test_decide_closes_the_hierarchy(small_model) -> None:
+    model = clone(small_model[0])
+    model.thresholds_ = np.array([0.9, 0.5, 0.5, 0.9, 0.5, 0.5])
+    y = model.decide(np.array([[0.6, 0.6, 0.1, 0.6, 0.1, 0.6]]))
+    assert y.tolist() == [[1, 1, 0, 1, 0, 1]]
+
+
+def test_thresholds_maximise_f1() -> None:
+    model = TopicClassifier()
+    proba = np.tile(np.linspace(0, 1, 40)[:, None], (1, 6))
+    y = (np.linspace(0, 1, 40) > 0.62).astype(int)[:, None].repeat(6, axis=1)
+    model.tune_thresholds(proba, y)
+    assert np.all((model.thresholds_ > 0.55) & (model.thresholds_ <= 0.65))
+
+
+def test_context_cues_and_spans() -> None:
+    cues = dict(zip(("demonstrative", "connective", "pronoun_start"), context_cues("A ce titre, ces réseaux ont été démantelés.")[:3]))
+    assert cues["connective"] and cues["demonstrative"]
+    text = "A ce titre, le Maroc a préparé des centres."
+    spans = cue_spans(text, offset=100)
+    assert (100, 110) in spans  # "A ce titre"
+
+
+def test_vectorizer_token_weights_sum_to_score(small_model) -> None:
+    model = small_model[0]
+    vec: StatementVectorizer = model.vectorizer_
+    text = "Les passeurs ont été arrêtés par la police à Tanger."
+    coef = model._text_coef(TOPIC_IDS.index("migration"))
+    tokens, weights = vec.token_weights(text, coef, offset=7)
+    assert tokens[0].start == 7
+    score = float((vec.transform([text]) @ coef)[0])
+    assert weights.sum() == pytest.approx(score, rel=1e-4, abs=1e-5)
+
+
+def test_context_carries_the_topic(tagger) -> None:
+    """LABELS.md rule 2: « A ce titre » after a statement on MNA carries its topics."""
+    text = ("Les deux ministres ont évoqué le retour des mineurs non accompagnés identifiés en France. "
+            "A ce titre, le Maroc a préparé des structures d'accueil adaptées.")
+    doc = tagger.tag(text)
+    assert "unaccompanied_minors" in doc.statements[0].topics
+    assert "unaccompanied_minors" in doc.statements[1].topics
+    alone = tagger.tag("A ce titre, le Maroc a préparé des structures d'accueil adaptées.")
+    assert alone.statements[0].scores["unaccompanied_minors"] < doc.statements[1].scores["unaccompanied_minors"]
+    evidence = doc.statements[1].evidence["unaccompanied_minors"]
+    assert any(ev.source == "context" for ev in evidence)
+
+
+@pytest.mark.parametrize("text, topic", [
+    ("La sécurité alimentaire du pays dépend des pluies de l'automne.", "security"),
+    ("Le trafic aérien entre Casablanca et Paris a progressé de 8 %.", "security"),
+    ("La migration des données vers le nouveau serveur est achevée.", "migration"),
+    ("Les oiseaux migrateurs font escale chaque hiver dans la lagune de Merja Zerga.", "migration"),
+])
+def test_hard_negatives(tagger, text: str, topic: str) -> None:
+    assert topic not in tagger.tag(text).statements[0].topics
+
+
+def test_drugs_evidence(tagger) -> None:
+    text = "La Guardia Civil a saisi quatre tonnes de résine de cannabis dans un go-fast à Algésiras."
+    st = tagger.tag(text).statements[0]
+    assert "drugs" in st.topics
+    words = " ".join(ev.text for ev in st.evidence["drugs"]).lower()
+    assert "cannabis" in words or "résine" in words or "go-fast" in words or "go" in words
