@@ -50,7 +50,7 @@ def test_split_proportions(splits) -> None:
     n = {name: len(docs) for name, docs in splits.items()}
     total = sum(n.values())
     assert n["train"] / total >= 0.65
-    assert 0.10 <= n["test"] / total <= 0.20
+    assert 0.12 <= n["test"] / total <= 0.20
 
 
 def test_whole_documents_without_topic(splits) -> None:

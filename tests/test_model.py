@@ -7,7 +7,7 @@ import pytest
 from sklearn.base import clone
 
 from bilatag.corpus import training_arrays
-from bilatag.features import StatementContext, StatementVectorizer, context_cues, cue_spans
+from bilatag.features import CUE_NAMES, StatementContext, StatementVectorizer, context_cues, cue_spans
 from bilatag.model import TopicClassifier, enforce_hierarchy
 from bilatag.topics import TOPIC_IDS, close_hierarchy
 
@@ -71,22 +71,26 @@ def test_thresholds_maximise_f1() -> None:
 
 
 def test_context_cues_and_spans() -> None:
-    cues = dict(zip(("demonstrative", "connective", "pronoun_start"), context_cues("A ce titre, ces réseaux ont été démantelés.")[:3]))
-    assert cues["connective"] and cues["demonstrative"]
+    cues = dict(zip(CUE_NAMES, context_cues("A ce titre, ces réseaux ont été démantelés.")))
+    assert cues["connective"] and cues["anaphoric_np"] and not cues["shift"]
+    cues = dict(zip(CUE_NAMES, context_cues("Par ailleurs, le commerce progresse.")))
+    assert cues["shift"] and not cues["connective"]
+    assert dict(zip(CUE_NAMES, context_cues("Titre sans point")))["no_final_punct"]
     text = "A ce titre, le Maroc a préparé des centres."
     spans = cue_spans(text, offset=100)
     assert (100, 110) in spans  # "A ce titre"
 
 
-def test_vectorizer_token_weights_sum_to_score(small_model) -> None:
+def test_token_incidence_shares_sum_to_score(small_model) -> None:
     model = small_model[0]
     vec: StatementVectorizer = model.vectorizer_
     text = "Les passeurs ont été arrêtés par la police à Tanger."
     coef = model._text_coef(TOPIC_IDS.index("migration"))
-    tokens, weights = vec.token_weights(text, coef, offset=7)
-    assert tokens[0].start == 7
-    score = float((vec.transform([text]) @ coef)[0])
-    assert weights.sum() == pytest.approx(score, rel=1e-4, abs=1e-5)
+    row = vec.transform([text])
+    incidence = vec.token_incidence(text, row, offset=7)
+    assert incidence.tokens[0].start == 7
+    weights = incidence.token_weights(coef, row)
+    assert float(weights.sum()) == pytest.approx(float((row @ coef)[0]), rel=1e-4, abs=1e-5)
 
 
 def test_context_carries_the_topic(tagger) -> None:

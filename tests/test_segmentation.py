@@ -36,6 +36,8 @@ def statements(text: str) -> list[str]:
     # a period glued to the next sentence in scraped text
     ("Il est arrivé à Alger.Le géant gazier a signé.", ["Il est arrivé à Alger.", "Le géant gazier a signé."]),
     ("Ils ont été remis à la police.L'enquête continue.", ["Ils ont été remis à la police.", "L'enquête continue."]),
+    ("Des filiales y sont implantées.À Alger, l'ambassadeur a été convoqué.",
+     ["Des filiales y sont implantées.", "À Alger, l'ambassadeur a été convoqué."]),
     # stray period before a lowercase word
     ("Le ministre a parlé. de la coopération sécuritaire.", ["Le ministre a parlé. de la coopération sécuritaire."]),
     # abbreviations

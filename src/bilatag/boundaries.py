@@ -137,7 +137,10 @@ def _boundary_after(text: str, i: int, j: int, line_start: int, line_end: int) -
     if glued:
         # Scraped copy: "à Alger.Le géant". Only a period or ?/! right before "Xx".
         nxt = text[k]
-        if not (nxt.isupper() and k + 1 < line_end and (text[k + 1].islower() or text[k + 1] in "'’")):
+        after = text[k + 1] if k + 1 < line_end else ""
+        # "Le", "L'", or the one-letter "À"/"A" before a space ("implantées.À Alger")
+        if not (nxt.isupper() and (after.islower() or after in ("'", "’")
+                                   or (nxt in "ÀA" and after == " "))):
             return None
         prev = text[i - 1] if i > line_start else ""
         if not (prev.isalnum() or prev in _CLOSERS):

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -30,6 +32,7 @@ from .normalize import Token, word_tokens
 __all__ = [
     "StatementContext",
     "CONTEXT_WINDOW",
+    "Incidence",
     "StatementVectorizer",
     "CUE_NAMES",
     "context_cues",
@@ -38,7 +41,7 @@ __all__ = [
 
 
 #: How many preceding statements a statement's context holds.
-CONTEXT_WINDOW = 4
+CONTEXT_WINDOW = 8
 
 
 class StatementContext(NamedTuple):
@@ -65,8 +68,38 @@ def contexts_for_document(text: str, spans: Sequence[tuple[int, int]]) -> list[S
     return out
 
 
+@dataclass(frozen=True)
+class Incidence:
+    """Which words of a statement own which of its features (see ``token_incidence``).
+
+    Feature ``indices[position[m]]`` gives the share ``fraction[m]`` of its value to token
+    ``owner[m]``.
+    """
+
+    tokens: list[Token]
+    indices: np.ndarray
+    position: np.ndarray
+    owner: np.ndarray
+    fraction: np.ndarray
+
+    def token_weights(self, coef: np.ndarray, row: sp.csr_matrix) -> np.ndarray:
+        """Each word's part of ``row @ coef`` (the parts sum to it)."""
+        values = np.asarray(row[:, self.indices].todense()).ravel() if len(self.indices) else np.zeros(0)
+        contrib = coef[self.indices] * values
+        return np.bincount(self.owner, weights=contrib[self.position] * self.fraction,
+                           minlength=len(self.tokens))
+
+
 def _pass_through(tokens: list[str]) -> list[str]:
     return tokens
+
+
+@lru_cache(maxsize=100_000)
+def _char_grams(norm: str, ngram_range: tuple[int, int]) -> tuple[str, ...]:
+    """The character n-grams of one normalised word, padded with a space on each side."""
+    padded = f" {norm} "
+    lo, hi = ngram_range
+    return tuple(padded[k:k + n] for n in range(lo, hi + 1) for k in range(len(padded) - n + 1))
 
 
 class StatementVectorizer(TransformerMixin, BaseEstimator):
@@ -97,11 +130,8 @@ class StatementVectorizer(TransformerMixin, BaseEstimator):
         if lo > 1:
             words = words[len(norms):]
         chars: list[str] = []
-        clo, chi = self.char_ngram_range
         for norm in norms:
-            padded = f" {norm} "
-            for n in range(clo, chi + 1):
-                chars.extend(padded[i:i + n] for i in range(len(padded) - n + 1))
+            chars.extend(_char_grams(norm, self.char_ngram_range))
         return words, chars
 
     def _analyse(self, texts: Sequence[str]
@@ -152,72 +182,93 @@ class StatementVectorizer(TransformerMixin, BaseEstimator):
         return sp.hstack([xw, xc * self.char_weight, xl * self.lexicon_weight],
                          format="csr", dtype=np.float32)
 
-    def token_weights(self, text: str, coef: np.ndarray, offset: int = 0
-                      ) -> tuple[list[Token], np.ndarray]:
-        """Each token's share of ``coef @ features(text)``.
+    def token_incidence(self, text: str, row: sp.csr_matrix, offset: int = 0) -> Incidence:
+        """How the features of one statement (its feature ``row``) are shared among its words.
 
-        A word n-gram's contribution is split evenly between its words and occurrences, a
-        character n-gram's between the words it occurs in. Returns the tokens (offsets shifted
-        by ``offset``) and their weights; the weights sum to the linear score (without bias).
+        A word n-gram is split evenly between its words and occurrences, a character n-gram
+        between the words it occurs in, a lexicon family between the words it matched.
+        Token offsets are shifted by ``offset``.
         """
         check_is_fitted(self, "word_")
         tokens = word_tokens(text, offset)
-        weights = np.zeros(len(tokens))
-        if not tokens:
-            return tokens, weights
-        x = self.transform([text])
-        contrib = {int(j): float(coef[j] * v) for j, v in zip(x.indices, x.data) if coef[j] != 0.0}
-        if not contrib:
-            return tokens, weights
+        indices = np.sort(row.indices)
         norms = [t.norm for t in tokens]
+        word_feats: list[int] = []
+        word_owners: list[int] = []
         word_vocab = self.word_.vocabulary_
         lo, hi = self.word_ngram_range
         for n in range(lo, hi + 1):
-            spots: dict[int, list[int]] = {}
             for i in range(len(norms) - n + 1):
                 j = word_vocab.get(" ".join(norms[i:i + n]))
-                if j is not None and j in contrib:
-                    spots.setdefault(j, []).append(i)
-            for j, starts in spots.items():
-                share = contrib[j] / (len(starts) * n)
-                for i in starts:
-                    weights[i:i + n] += share
-        char_vocab = self.char_.vocabulary_
-        base = self.n_word_features_
-        clo, chi = self.char_ngram_range
-        cspots: dict[int, list[int]] = {}
+                if j is not None:
+                    word_feats.extend([j] * n)
+                    word_owners.extend(range(i, i + n))
+        feats: list[np.ndarray] = [np.array(word_feats, dtype=np.int64)]
+        owners: list[np.ndarray] = [np.array(word_owners, dtype=np.int64)]
         for i, norm in enumerate(norms):
-            padded = f" {norm} "
-            for n in range(clo, chi + 1):
-                for k in range(len(padded) - n + 1):
-                    j = char_vocab.get(padded[k:k + n])
-                    if j is not None and base + j in contrib:
-                        cspots.setdefault(base + j, []).append(i)
-        for j, owners in cspots.items():
-            share = contrib[j] / len(owners)
-            for i in owners:
-                weights[i] += share
-        base += self.n_char_features_
+            ids = self._char_ids(norm)
+            feats.append(ids)
+            owners.append(np.full(len(ids), i))
+        base = self.n_word_features_ + self.n_char_features_
         joined, starts = _joined(norms)
         for f, pattern in enumerate(FAMILIES.values()):
-            if base + f not in contrib:
-                continue
-            owners = [i for m in pattern.finditer(joined) for i in _covered(starts, norms, m)]
-            for i in owners:
-                weights[i] += contrib[base + f] / len(owners)
-        return tokens, weights
+            for m in pattern.finditer(joined):
+                who = np.array(_covered(starts, norms, m))
+                feats.append(np.full(len(who), base + f))
+                owners.append(who)
+        feat, owner = np.concatenate(feats), np.concatenate(owners)
+        if not len(indices):
+            feat = owner = np.zeros(0, dtype=np.int64)
+        position = np.searchsorted(indices, feat)
+        keep = (position < len(indices)) & (indices[np.minimum(position, len(indices) - 1)] == feat)
+        position, owner = position[keep], owner[keep]
+        fraction = 1.0 / np.bincount(position, minlength=len(indices))[position]
+        return Incidence(tokens, indices, position, owner, fraction)
+
+    def _char_ids(self, norm: str) -> np.ndarray:
+        """Column indices of the character n-grams of one normalised word (with repeats)."""
+        cache = self.__dict__.setdefault("_char_cache", {})
+        ids = cache.get(norm)
+        if ids is None:
+            vocab, base = self.char_.vocabulary_, self.n_word_features_
+            grams = _char_grams(norm, tuple(self.char_ngram_range))
+            ids = np.array([base + vocab[g] for g in grams if g in vocab], dtype=np.int64)
+            if len(cache) < 100_000:
+                cache[norm] = ids
+        return ids
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_char_cache", None)  # derived, rebuilt on demand
+        return state
 
 
 # Context cues, matched on the normalised words of a statement (see normalize.word_tokens).
 _CUES: dict[str, re.Pattern[str]] = {
-    # « ces réseaux », « ce phénomène », « cette décision » anywhere in the statement
-    "demonstrative": re.compile(r"\b(?:ces|cette|cet|ce|ledit|ladite|lesdits|lesdites)\b"),
-    # « à ce titre », « dans ce cadre », « à cet égard » ...
+    # « ces jeunes », « ce phénomène », « cette décision »: a demonstrative and a noun that
+    # typically names something already introduced
+    "anaphoric_np": re.compile(
+        r"\b(?:ces|cette|cet|ce|ledit|ladite|lesdits|lesdites|ceux ci|celles ci|ces derniers|"
+        r"ces dernieres) (?:jeunes|mineurs|enfants|adolescents|reseaux?|filieres?|personnes|"
+        r"migrants|individus|hommes|femmes|derniers|dernieres|trafiquants|passeurs|groupes?|"
+        r"cellules?|organisations?|operations?|saisies?|flux|departs|arrivees|retours|"
+        r"expulsions|mesures?|decisions?|dossiers?|questions?|phenomenes?|fleaux?|trafics?|"
+        r"menaces?|derives?|pratiques?|dispositifs?|accords?|memorandum|protocoles?|textes?|"
+        r"programmes?|plans?|cas|affaires?|faits|suspects?|prevenus|accuses|interesses|"
+        r"ressortissants|etrangers|embarcations?|vols?|centres?|structures?|chiffres?|"
+        r"volets?|sujets?|points?|cooperations?|efforts?|actions?|politiques?|enquetes?|"
+        r"drames?|crises?|situations?|mouvements?|pressions?|personnes|profils?|jeunes gens)\b"),
+    # « à ce titre », « dans ce cadre », « à cet égard »: the statement continues the previous one
     "connective": re.compile(
-        r"\b(?:a ce (?:titre|sujet|propos|niveau)|dans ce (?:cadre|contexte|sens|domaine)"
-        r"|a cet egard|en ce sens|sur ce (?:point|plan|volet|dossier|terrain)|en la matiere"
-        r"|dans cette (?:perspective|optique|logique)|de meme|de son cote|pour sa part"
-        r"|a cette fin|dans ce but|en consequence|ainsi|egalement|aussi)\b"),
+        r"\b(?:a ce (?:titre|sujet|propos|niveau)|dans ce (?:cadre|contexte|sens|domaine|but)"
+        r"|a cet (?:egard|effet)|en ce sens|sur ce (?:point|plan|volet|dossier|terrain|sujet)"
+        r"|en la matiere|dans cette (?:perspective|optique|logique)|a cette fin|de ce fait"
+        r"|pour ce faire|en consequence|dans la foulee|a cette occasion)\b"),
+    # « également », « aussi », « de son côté »: adds to the same subject, weakly
+    "additive": re.compile(r"\b(?:egalement|aussi|de meme|ainsi|de son cote|pour sa part|en outre"
+                           r"|meme|encore|toujours)\b"),
+    # any other demonstrative
+    "demonstrative": re.compile(r"\b(?:ces|cette|cet|ce)\b"),
     # « Il a ajouté », « Leur retour », « Ceux-ci » at the start of the statement
     "pronoun_start": re.compile(
         r"^(?:\W*)(?:il|elle|ils|elles|celui|celle|ceux|celles|cela|ceci|leur|leurs|son|sa|ses"
@@ -225,7 +276,7 @@ _CUES: dict[str, re.Pattern[str]] = {
     # a change of subject: « par ailleurs », « s'agissant de », « sur un autre plan »
     "shift": re.compile(
         r"^(?:\W*)(?:par ailleurs|d autre part|s agissant|concernant|quant a|sur un autre"
-        r"|en matiere|au sujet|pour ce qui|sur le plan|cote|outre)\b"),
+        r"|en matiere|au sujet|pour ce qui|sur le plan|cote|outre|enfin|autre)\b"),
 }
 #: Names of the context cues, in feature order.
 CUE_NAMES: tuple[str, ...] = (*_CUES, "short", "no_final_punct")
@@ -263,11 +314,9 @@ def cue_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     norms = [t.norm for t in tokens]
     joined, starts = _joined(norms)
     out = []
-    for name in ("connective", "demonstrative", "pronoun_start"):
+    for name in ("connective", "anaphoric_np", "pronoun_start"):
         for m in _CUES[name].finditer(joined):
             covered = _covered(starts, norms, m)
             last = covered[-1]
-            if name == "demonstrative" and last + 1 < len(tokens):
-                last += 1  # the demonstrative and its noun: « ces réseaux »
             out.append((tokens[covered[0]].start, tokens[last].end))
     return sorted(set(out))

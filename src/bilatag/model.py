@@ -3,12 +3,15 @@
 Two stages, one logistic regression per topic in each:
 
 1. *text*: a statement's own words (:class:`~bilatag.features.StatementVectorizer`);
-2. *context*: the text scores of the statement and of the two before it, crossed with the
-   cues by which the statement refers back (LABELS.md rules 2 and 5: « ces réseaux »,
-   « à ce titre »). Trained on out-of-fold text scores (grouped by document), so it learns
-   how far to trust the text model on statements it has not seen. Its outputs are the
-   probabilities reported as ``Statement.scores``; with few, dense inputs a logistic
-   regression is well calibrated, which ``bilatag evaluate`` checks.
+   Two text models per topic: TF-IDF word and character n-grams, and the domain lexicon
+   (:mod:`bilatag.lexicon`), each a logistic regression;
+2. *context*: the text scores of the statement and of the statements before it (the nearest
+   two, and the strongest and mean over a window of :data:`~bilatag.features.CONTEXT_WINDOW`),
+   crossed with the cues by which the statement refers back (LABELS.md rules 2 and 5:
+   « ces réseaux », « à ce titre »). Trained on out-of-fold text scores (grouped by document),
+   so it learns how far to trust the text models on statements they have not seen. Its
+   outputs are the probabilities reported as ``Statement.scores``; with few, dense inputs a
+   logistic regression is well calibrated, which ``bilatag evaluate`` checks.
 
 Then the hierarchy: a parent's score is at least its children's, a statement gets a topic when
 its score reaches the topic's threshold (chosen on the development set), and every child brings
@@ -34,6 +37,7 @@ from .topics import PARENT, TOPIC_IDS
 __all__ = ["TopicClassifier", "Evidence", "enforce_hierarchy"]
 
 _EPS = 1e-4
+_REFERRING = 2  # the first cues of CUE_NAMES (anaphoric noun phrase, connective) refer back
 _CHILDREN = {p: [TOPIC_IDS.index(c) for c, q in PARENT.items() if q == p] for p in set(PARENT.values())}
 
 
@@ -75,6 +79,27 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
+class _Scored:
+    """Text-stage results for the distinct texts of a batch of contexts.
+
+    ``index`` maps a text to its row; ``probs`` (rows x views*6) are the text models'
+    probabilities, ``cues`` the context cues of each text, ``features`` the feature rows
+    (kept for explanations; None for out-of-fold scores).
+    """
+
+    def __init__(self, texts: list[str], probs: np.ndarray, features: sp.csr_matrix | None) -> None:
+        self.index = {t: i for i, t in enumerate(texts)}
+        self.texts = texts
+        self.probs = probs
+        self.features = features
+        self.cues = (np.array([context_cues(t) for t in texts]) if texts
+                     else np.zeros((0, len(CUE_NAMES))))
+
+
+def _distinct_texts(X: Sequence[StatementContext]) -> list[str]:
+    return sorted({c.text for c in X} | {p for c in X for p in c.previous})
+
+
 class TopicClassifier(ClassifierMixin, BaseEstimator):
     """Multi-label topic classifier of statements in context.
 
@@ -89,19 +114,24 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     context_C : inverse regularisation of the context stage.
     use_context : False: the second stage sees only the statement's own text scores (the
         ablation baseline without context).
+    context_passes : passes of the context stage; from the second on, a pass also sees the
+        previous pass's scores of the preceding statements, so a topic follows a reference
+        chain (« Cette décision ... Son suivi ... ») beyond the statements that name it.
     n_folds : folds for the out-of-fold text scores.
     vectorizer : the :class:`StatementVectorizer` (a default one when None).
+    class_weight : class weights of the text models.
     random_state : seed of every random choice (the solvers here are deterministic).
     """
 
-    def __init__(self, C: float = 8.0, lexicon_C: float = 1.0, context_C: float = 1.0,
-                 use_context: bool = True,
-                 n_folds: int = 5, vectorizer: StatementVectorizer | None = None,
+    def __init__(self, C: float = 8.0, lexicon_C: float = 0.3, context_C: float = 1.0,
+                 use_context: bool = True, context_passes: int = 2, n_folds: int = 5,
+                 vectorizer: StatementVectorizer | None = None,
                  class_weight: str | None = "balanced", random_state: int = 0) -> None:
         self.C = C
         self.lexicon_C = lexicon_C
         self.context_C = context_C
         self.use_context = use_context
+        self.context_passes = context_passes
         self.n_folds = n_folds
         self.vectorizer = vectorizer
         self.class_weight = class_weight
@@ -122,10 +152,13 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         self.text_models_ = self._fit_text(features, y)
         oof = self._out_of_fold(X, features, y, groups)
         self.context_models_ = []
-        for k in range(len(TOPIC_IDS)):
-            z = self._context_matrix(X, oof, k)
-            self.context_models_.append(
-                LogisticRegression(C=self.context_C, max_iter=5000).fit(z, y[:, k]))
+        previous: dict[str, np.ndarray] | None = None
+        for _ in range(self.context_passes if self.use_context else 1):
+            z = self._context_inputs(X, oof, previous)
+            models = [LogisticRegression(C=self.context_C, max_iter=5000).fit(z[k], y[:, k])
+                      for k in range(len(TOPIC_IDS))]
+            self.context_models_.append(models)
+            previous = self._pass_output(X, models, z)
         self.thresholds_ = np.full(len(TOPIC_IDS), 0.5)
         return self
 
@@ -141,17 +174,18 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
                 .fit(cols, y[:, k]) for k in range(len(TOPIC_IDS))])
         return models
 
-    def _out_of_fold(self, X, features, y, groups) -> dict[str, np.ndarray]:
+    def _out_of_fold(self, X, features, y, groups) -> _Scored:
         """Text-stage probabilities of every text of X, from models that did not see its document."""
         groups = np.asarray(groups if groups is not None else np.arange(len(X)))
         n_folds = min(self.n_folds, len(np.unique(groups)))
-        scores: dict[str, np.ndarray] = {}
+        texts = _distinct_texts(X)
+        probs = np.zeros((len(texts), len(self.views_) * len(TOPIC_IDS)))
+        row = {t: i for i, t in enumerate(texts)}
         for train, test in GroupKFold(n_splits=n_folds).split(features, y, groups):
             models = self._fit_text(features[train], y[train])
-            test_texts = sorted({X[i].text for i in test} | {p for i in test for p in X[i].previous})
-            probs = self._text_proba(models, self.vectorizer_.transform(test_texts))
-            scores.update(zip(test_texts, probs))
-        return scores
+            fold = sorted({X[i].text for i in test} | {p for i in test for p in X[i].previous})
+            probs[[row[t] for t in fold]] = self._text_proba(models, self.vectorizer_.transform(fold))
+        return _Scored(texts, probs, None)
 
     # -- inference ------------------------------------------------------------------------
     def _text_proba(self, models: list[list[LogisticRegression]], features) -> np.ndarray:
@@ -162,54 +196,98 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
             cols.extend(_row_proba(m, view) for m in per_topic)
         return np.column_stack(cols) if cols else np.zeros((features.shape[0], 0))
 
-    def _context_matrix(self, X: Sequence[StatementContext], scores: dict[str, np.ndarray],
-                        k: int) -> np.ndarray:
-        """Inputs of topic ``k``'s second stage (see the module docstring).
+    def score_texts(self, X: Sequence[StatementContext]) -> _Scored:
+        """Text-stage results for every distinct text of ``X`` (statements and previous)."""
+        check_is_fitted(self, "text_models_")
+        texts = _distinct_texts(X)
+        n_cols = len(self.views_) * len(TOPIC_IDS)
+        if not texts:
+            return _Scored([], np.zeros((0, n_cols)), None)
+        features = self.vectorizer_.transform(texts)
+        return _Scored(texts, self._text_proba(self.text_models_, features), features)
+
+    def _context_inputs(self, X: Sequence[StatementContext], scored: _Scored,
+                        previous: dict[str, np.ndarray] | None = None) -> list[np.ndarray]:
+        """Inputs of each topic's second stage (see the module docstring), one matrix per topic.
 
         Without context (``use_context=False``) only the statement's own text scores.
+        ``previous`` maps statement texts to the previous pass's scores (from the second pass).
         """
-        n_views = len(self.views_)
-        mine = [v * len(TOPIC_IDS) + k for v in range(n_views)]
-        rows = []
-        low = np.full(n_views * len(TOPIC_IDS), _EPS)
-        for c in X:
-            own = scores[c.text]
-            if not self.use_context:
-                rows.append(_logit(own))
-                continue
-            prev1 = scores[c.previous[0]] if len(c.previous) > 0 else low
-            prev2 = scores[c.previous[1]] if len(c.previous) > 1 else low
-            p1, p2, p0 = prev1[mine].mean(), prev2[mine].mean(), own[mine].mean()
-            window = [scores[t][mine].mean() for t in c.previous] or [_EPS]
-            cues = context_cues(c.text)
-            cues1 = context_cues(c.previous[0]) if c.previous else np.zeros(len(CUE_NAMES))
-            chain = float(cues[:3].any()) * float(cues1[:3].any())
-            rows.append(np.concatenate([
-                _logit(own),  # every text score of the statement
-                _logit(prev1[mine]), _logit(prev2[mine]),
-                cues * p1,
-                [chain * p2, float(c.new_block) * p1, p0 * p1, max(window), float(np.mean(window))],
-            ]))
-        return np.asarray(rows)
+        n, n_views, n_topics = len(X), len(self.views_), len(TOPIC_IDS)
+        own = np.array([scored.index[c.text] for c in X], dtype=int)
+        own_logits = _logit(scored.probs[own]) if n else np.zeros((0, n_views * n_topics))
+        if not self.use_context:
+            return [own_logits] * n_topics
+        window = max((len(c.previous) for c in X), default=0)
+        prev = np.full((n, max(window, 2)), -1, dtype=int)
+        for i, c in enumerate(X):
+            prev[i, :len(c.previous)] = [scored.index[p] for p in c.previous]
+        has = prev >= 0
+        # Mean over views of each topic's probability, for every text; a missing text: _EPS.
+        by_topic = scored.probs.reshape(len(scored.probs), n_views, n_topics).mean(axis=1)
+        padded = np.vstack([by_topic, np.full((1, n_topics), _EPS)])
+        prev_p = padded[np.where(has, prev, -1)]                      # (n, W, topics)
+        cues = scored.cues[own] if n else np.zeros((0, len(CUE_NAMES)))
+        cues1 = np.vstack([scored.cues, np.zeros((1, len(CUE_NAMES)))])[np.where(has[:, 0], prev[:, 0], -1)]
+        chain = cues[:, :_REFERRING].any(axis=1) & cues1[:, :_REFERRING].any(axis=1)
+        new_block = np.array([c.new_block for c in X], dtype=float)
+        n_prev = np.maximum(has.sum(axis=1), 1)
+        out = []
+        for k in range(n_topics):
+            mine = [v * n_topics + k for v in range(n_views)]
+            view_rows = np.vstack([scored.probs[:, mine], np.full((1, n_views), _EPS)])
+            p1, p2 = prev_p[:, 0, k], prev_p[:, 1, k]
+            p0 = by_topic[own, k] if n else np.zeros(0)
+            in_window = np.where(has, prev_p[:, :, k], 0.0)
+            best = np.where(has.any(axis=1), np.where(has, prev_p[:, :, k], -1.0).max(axis=1), _EPS)
+            columns = [
+                own_logits,
+                _logit(view_rows[np.where(has[:, 0], prev[:, 0], -1)]),
+                _logit(view_rows[np.where(has[:, 1], prev[:, 1], -1)]),
+                cues * p1[:, None],
+                chain * p2, new_block * p1, p0 * p1, best, in_window.sum(axis=1) / n_prev,
+            ]
+            if previous is not None:
+                earlier = np.array([[previous[t][k] for t in c.previous] + [_EPS] * (window - len(c.previous))
+                                    for c in X]).reshape(n, window) if window else np.full((n, 1), _EPS)
+                earlier = np.column_stack([earlier, np.full((n, 2), _EPS)])
+                columns += [_logit(earlier[:, 0]), _logit(earlier[:, 1]), cues * earlier[:, :1],
+                            chain * earlier[:, 1], earlier.max(axis=1)]
+            out.append(np.column_stack(columns))
+        return out
 
-    def text_scores(self, X: Sequence[StatementContext]) -> dict[str, np.ndarray]:
-        """Text-stage probabilities of every distinct text of ``X`` (statements and previous)."""
-        check_is_fitted(self, "text_models_")
-        texts = sorted({c.text for c in X} | {p for c in X for p in c.previous})
-        if not texts:
-            return {}
-        probs = self._text_proba(self.text_models_, self.vectorizer_.transform(texts))
-        return dict(zip(texts, probs))
+    @staticmethod
+    def _pass_output(X: Sequence[StatementContext], models: list[LogisticRegression],
+                     z: list[np.ndarray]) -> dict[str, np.ndarray]:
+        """One pass's scores of each statement, by text (the next pass's ``previous``)."""
+        proba = enforce_hierarchy(np.column_stack([_row_proba(m, z[k]) for k, m in enumerate(models)]))
+        return {c.text: row for c, row in zip(X, proba)}
+
+    def _final_inputs(self, X: Sequence[StatementContext], scored: _Scored) -> list[np.ndarray]:
+        """Inputs of the last context pass (running the earlier passes)."""
+        previous = None
+        for models in self.context_models_[:-1]:
+            z = self._context_inputs(X, scored, previous)
+            scores = self._pass_output(X, models, z)
+            # Preceding statements outside X (a window reaching before the batch) read alone.
+            missing = [p for c in X for p in c.previous if p not in scores]
+            if missing:
+                extra = [StatementContext(t) for t in dict.fromkeys(missing)]
+                scores.update(self._pass_output(extra, models, self._context_inputs(extra, scored, previous)))
+            previous = scores
+        return self._context_inputs(X, scored, previous)
+
+    def _proba_from(self, X: Sequence[StatementContext], scored: _Scored) -> np.ndarray:
+        z = self._final_inputs(X, scored)
+        out = np.column_stack([_row_proba(m, z[k]) for k, m in enumerate(self.context_models_[-1])])
+        return enforce_hierarchy(out)
 
     def predict_proba(self, X: Sequence[StatementContext]) -> np.ndarray:
         """Calibrated topic probabilities, shape ``(n, 6)``, parents at least their children."""
         check_is_fitted(self, "text_models_")
         if len(X) == 0:
             return np.zeros((0, len(TOPIC_IDS)))
-        scores = self.text_scores(X)
-        out = np.column_stack([_row_proba(m, self._context_matrix(X, scores, k))
-                               for k, m in enumerate(self.context_models_)])
-        return enforce_hierarchy(out)
+        return self._proba_from(X, self.score_texts(X))
 
     def decide(self, proba: np.ndarray) -> np.ndarray:
         """Binary decisions from probabilities: thresholds, then every child brings its parent."""
@@ -246,51 +324,66 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     # -- explanations ---------------------------------------------------------------------
-    def explain(self, X: Sequence[StatementContext], offsets: Sequence[int], topics_of: Sequence[
-            Sequence[str]], top: int = 3) -> list[dict[str, list[Evidence]]]:
-        """For each statement, the phrases that pushed it most towards each of its topics.
+    def predict_and_explain(self, X: Sequence[StatementContext], offsets: Sequence[int], top: int = 3
+                            ) -> tuple[np.ndarray, np.ndarray, list[dict[str, list[Evidence]]]]:
+        """Probabilities, decisions and, for each statement, the evidence of each of its topics.
 
-        ``offsets[i]`` is the document offset of ``X[i].text``; ``topics_of[i]`` the topics to
-        explain. Text evidence: each word's exact share of the log-odds that the statement's own
-        text contributes (through both text models and the second stage), adjacent words merged
-        into phrases. Context evidence: the referring cue, weighted by how much the preceding
-        statements raised the log-odds compared with the statement read alone.
+        ``offsets[i]`` is the document offset of ``X[i].text``. Text evidence: each word's exact
+        share of the log-odds that the statement's own text contributes (through both text
+        models and the second stage), adjacent words merged into phrases. Context evidence: the
+        referring cue, weighted by how much the preceding statements raised the log-odds
+        compared with the statement read alone.
         """
         check_is_fitted(self, "text_models_")
+        if len(X) == 0:
+            return np.zeros((0, len(TOPIC_IDS))), np.zeros((0, len(TOPIC_IDS)), dtype=int), []
+        scored = self.score_texts(X)
+        proba = self._proba_from(X, scored)
+        decided = self.decide(proba)
+        gains = self._context_gains(X, scored) if self.use_context else None
         out: list[dict[str, list[Evidence]]] = []
-        scores = self.text_scores(X)
-        for c, offset, topics in zip(X, offsets, topics_of):
+        for i, (c, offset) in enumerate(zip(X, offsets)):
             found: dict[str, list[Evidence]] = {}
-            for topic in topics:
-                k = TOPIC_IDS.index(topic)
-                tokens, weights = self.vectorizer_.token_weights(c.text, self._text_coef(k), offset)
-                items = _phrases(c.text, offset, tokens, weights, top)
-                if self.use_context and c.previous:
-                    gain = self._context_gain(c, scores, k)
-                    if gain > 0:
+            topics = [k for k in range(len(TOPIC_IDS)) if decided[i, k]]
+            if topics:
+                row = scored.features[scored.index[c.text]]
+                incidence = self.vectorizer_.token_incidence(c.text, row, offset)
+                for k in topics:
+                    weights = incidence.token_weights(self._text_coef(k), row)
+                    items = _phrases(c.text, offset, incidence.tokens, weights, top)
+                    if gains is not None and c.previous and gains[i, k] > 0:
                         for s, e in cue_spans(c.text, offset)[:1]:
                             items.append(Evidence(s, e, c.text[s - offset:e - offset],
-                                                  round(gain, 3), "context"))
-                found[topic] = sorted(items, key=lambda ev: -ev.weight)[:top]
+                                                  round(float(gains[i, k]), 3), "context"))
+                    found[TOPIC_IDS[k]] = sorted(items, key=lambda ev: -ev.weight)[:top]
             out.append(found)
-        return out
+        return proba, decided, out
 
     def _text_coef(self, k: int) -> np.ndarray:
         """Weights over the text features of topic ``k``'s log-odds (own text scores only)."""
-        n_features = max(hi for _, hi in self.views_.values())
-        coef = np.zeros(n_features)
-        stage2 = self.context_models_[k].coef_.ravel()
-        for v, ((lo, hi), per_topic) in enumerate(zip(self.views_.values(), self.text_models_)):
-            for j, model in enumerate(per_topic):
-                coef[lo:hi] += stage2[v * len(TOPIC_IDS) + j] * model.coef_.ravel()
-        return coef
+        cache = self.__dict__.setdefault("_coef_cache", {})
+        if k not in cache:
+            n_features = max(hi for _, hi in self.views_.values())
+            coef = np.zeros(n_features)
+            stage2 = self.context_models_[-1][k].coef_.ravel()
+            for v, ((lo, hi), per_topic) in enumerate(zip(self.views_.values(), self.text_models_)):
+                for j, model in enumerate(per_topic):
+                    coef[lo:hi] += stage2[v * len(TOPIC_IDS) + j] * model.coef_.ravel()
+            cache[k] = coef
+        return cache[k]
 
-    def _context_gain(self, c: StatementContext, scores: dict[str, np.ndarray], k: int) -> float:
-        """Log-odds of topic ``k`` with the preceding statements minus read alone."""
-        model = self.context_models_[k]
-        z = self._context_matrix([c, StatementContext(c.text)], scores, k)
-        with_context, alone = model.decision_function(z)
-        return float(with_context - alone)
+    def _context_gains(self, X: Sequence[StatementContext], scored: _Scored) -> np.ndarray:
+        """Log-odds of each topic with the preceding statements minus read alone, ``(n, 6)``."""
+        with_context = self._final_inputs(X, scored)
+        alone = self._final_inputs([StatementContext(c.text) for c in X], scored)
+        return np.column_stack([
+            m.decision_function(with_context[k]) - m.decision_function(alone[k])
+            for k, m in enumerate(self.context_models_[-1])])
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_coef_cache", None)  # derived, rebuilt on demand
+        return state
 
 
 def _phrases(text: str, offset: int, tokens, weights: np.ndarray, top: int) -> list[Evidence]:

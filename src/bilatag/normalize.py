@@ -40,9 +40,19 @@ def normalize_word(word: str) -> str:
 
 def word_tokens(text: str, offset: int = 0) -> list[Token]:
     """Tokens of ``text``; offsets are shifted by ``offset`` (the text's position in a document)."""
+    tokens = _tokens(text)
+    if offset:
+        return [Token(t.start + offset, t.end + offset, t.norm) for t in tokens]
+    return list(tokens)
+
+
+@lru_cache(maxsize=4096)
+def _tokens(text: str) -> tuple[Token, ...]:
+    # Memoised: the features, the context cues and the explanations of a batch read the same
+    # statements.
     out = []
     for m in _WORD.finditer(text):
         norm = normalize_word(m.group())
         if norm:
-            out.append(Token(m.start() + offset, m.end() + offset, norm))
-    return out
+            out.append(Token(m.start(), m.end(), norm))
+    return tuple(out)

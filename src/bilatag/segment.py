@@ -19,9 +19,9 @@ from __future__ import annotations
 import re
 
 import numpy
-from spacy.attrs import SENT_START
+from spacy.attrs import DEP, IDX, SENT_START
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
 from .boundaries import Segmentation, find_statements
@@ -93,15 +93,20 @@ class StatementSegmenter:
 
     def _write_spans(self, doc: Doc, seg: Segmentation) -> None:
         spans = []
-        for start, end in seg.statements:
-            span = doc.char_span(start, end, alignment_mode="expand")
-            if span is not None:
-                spans.append(span)
+        if len(doc):
+            # Token i covers [idx[i], idx[i] + len): locate each statement's first and last token.
+            idx = doc.to_array([IDX]).astype(numpy.int64).ravel()
+            for start, end in seg.statements:
+                first = int(numpy.searchsorted(idx, start, side="right")) - 1
+                last = int(numpy.searchsorted(idx, end, side="left"))
+                spans.append(Span(doc, max(first, 0), max(last, first + 1)))
         doc.spans[self.spans_key] = spans
-        if doc.has_annotation("DEP") or doc.has_annotation("SENT_START"):
-            return  # another component owns the sentence boundaries
         if len(doc) == 0:
             return
+        # (Doc.has_annotation walks the tokens in Python; to_array does not.)
+        annotated = doc.to_array([DEP, SENT_START])
+        if annotated[:, 0].any() or annotated[1:, 1].any():
+            return  # a parser or another component owns the sentence boundaries
         sent_starts = numpy.full((len(doc), 1), -1, dtype="int64").astype("uint64")  # -1: not a start
         sent_starts[0, 0] = 1
         for span in spans:

@@ -129,16 +129,16 @@ class Tagger:
 
     def _tag_batch(self, texts: list[str]) -> Iterator[TaggedDocument]:
         segmented = [self.segment(t) for t in texts]
-        contexts, owners = [], []
-        for i, (text, (_, spans)) in enumerate(zip(texts, segmented)):
+        contexts = []
+        for text, (_, spans) in zip(texts, segmented):
             contexts.extend(contexts_for_document(text, spans))
-            owners.extend([i] * len(spans))
-        proba = self.model.predict_proba(contexts)
-        decided = self.model.decide(proba)
-        topics = [tuple(t for t, v in zip(TOPIC_IDS, row) if v) for row in decided]
+        offsets = [s for _, spans in segmented for s, _ in spans]
         if self.explain:
-            offsets = [s for _, spans in segmented for s, _ in spans]
-            evidence = self.model.explain(contexts, offsets, topics)
+            proba, decided, evidence = self.model.predict_and_explain(contexts, offsets)
+        else:
+            proba = self.model.predict_proba(contexts)
+            decided = self.model.decide(proba)
+        topics = [tuple(t for t, v in zip(TOPIC_IDS, row) if v) for row in decided]
         k = 0
         for text, (date, spans) in zip(texts, segmented):
             statements = []

