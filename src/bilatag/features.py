@@ -32,6 +32,7 @@ from .normalize import Token, word_tokens
 __all__ = [
     "StatementContext",
     "CONTEXT_WINDOW",
+    "FOLLOWING_WINDOW",
     "Incidence",
     "StatementVectorizer",
     "CUE_NAMES",
@@ -42,19 +43,22 @@ __all__ = [
 
 #: How many preceding statements a statement's context holds.
 CONTEXT_WINDOW = 8
+#: How many following statements a statement's context holds.
+FOLLOWING_WINDOW = 2
 
 
 class StatementContext(NamedTuple):
-    """A statement with what a reader sees before it in its document.
+    """A statement with its neighbours in its document.
 
     ``previous`` holds the texts of up to :data:`CONTEXT_WINDOW` preceding statements, nearest
-    first;
-    ``new_block`` is True when a line break separates the statement from the previous one.
+    first; ``new_block`` is True when a line break separates the statement from the previous
+    one; ``following`` holds up to :data:`FOLLOWING_WINDOW` next statements, nearest first.
     """
 
     text: str
     previous: tuple[str, ...] = ()
     new_block: bool = False
+    following: tuple[str, ...] = ()
 
 
 def contexts_for_document(text: str, spans: Sequence[tuple[int, int]]) -> list[StatementContext]:
@@ -64,7 +68,8 @@ def contexts_for_document(text: str, spans: Sequence[tuple[int, int]]) -> list[S
     for i, (start, _) in enumerate(spans):
         previous = tuple(reversed(texts[max(0, i - CONTEXT_WINDOW):i]))
         gap = text[spans[i - 1][1]:start] if i else ""
-        out.append(StatementContext(texts[i], previous, "\n" in gap or "\r" in gap))
+        following = tuple(texts[i + 1:i + 1 + FOLLOWING_WINDOW])
+        out.append(StatementContext(texts[i], previous, "\n" in gap or "\r" in gap, following))
     return out
 
 

@@ -8,7 +8,8 @@ Two stages, one logistic regression per topic in each:
 2. *context*: the text scores of the statement and of the statements before it (the nearest
    two, and the strongest and mean over a window of :data:`~bilatag.features.CONTEXT_WINDOW`),
    crossed with the cues by which the statement refers back (LABELS.md rules 2 and 5:
-   « ces réseaux », « à ce titre »). Trained on out-of-fold text scores (grouped by document),
+   « ces réseaux », « à ce titre »), and the scores of the two statements after it (whether
+   the passage stays on the subject). Trained on out-of-fold text scores (grouped by document),
    so it learns how far to trust the text models on statements they have not seen. Its
    outputs are the probabilities reported as ``Statement.scores``; with few, dense inputs a
    logistic regression is well calibrated, which ``bilatag evaluate`` checks.
@@ -97,7 +98,8 @@ class _Scored:
 
 
 def _distinct_texts(X: Sequence[StatementContext]) -> list[str]:
-    return sorted({c.text for c in X} | {p for c in X for p in c.previous})
+    return sorted({c.text for c in X} | {p for c in X for p in c.previous}
+                  | {f for c in X for f in c.following})
 
 
 class TopicClassifier(ClassifierMixin, BaseEstimator):
@@ -183,7 +185,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         row = {t: i for i, t in enumerate(texts)}
         for train, test in GroupKFold(n_splits=n_folds).split(features, y, groups):
             models = self._fit_text(features[train], y[train])
-            fold = sorted({X[i].text for i in test} | {p for i in test for p in X[i].previous})
+            fold = sorted({X[i].text for i in test} | {p for i in test for p in X[i].previous}
+                          | {f for i in test for f in X[i].following})
             probs[[row[t] for t in fold]] = self._text_proba(models, self.vectorizer_.transform(fold))
         return _Scored(texts, probs, None)
 
@@ -247,6 +250,10 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
                 cues * p1[:, None],
                 chain * p2, new_block * p1, p0 * p1, best, in_window.sum(axis=1) / n_prev,
             ]
+            nxt = np.array([[by_topic[scored.index[f], k] for f in c.following[:2]]
+                            + [_EPS] * (2 - len(c.following[:2])) for c in X]).reshape(n, 2)
+            title = cues[:, CUE_NAMES.index("no_final_punct")]
+            columns += [_logit(nxt[:, 0]), _logit(nxt[:, 1]), title * nxt[:, 0]]
             if previous is not None:
                 earlier = np.array([[previous[t][k] for t in c.previous] + [_EPS] * (window - len(c.previous))
                                     for c in X]).reshape(n, window) if window else np.full((n, 1), _EPS)
