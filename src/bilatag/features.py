@@ -15,6 +15,7 @@ possessive openings (« Leur retour ... »), and the markers of a change of subj
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -77,26 +78,40 @@ def contexts_for_document(text: str, spans: Sequence[tuple[int, int]]) -> list[S
 class Incidence:
     """Which words of a statement own which of its features (see ``token_incidence``).
 
-    Feature ``indices[position[m]]`` gives the share ``fraction[m]`` of its value to token
-    ``owner[m]``.
+    Feature ``indices[position[m]]`` (of value ``values[position[m]]``) gives the share
+    ``fraction[m]`` of its value to token ``owner[m]``.
     """
 
     tokens: list[Token]
     indices: np.ndarray
+    values: np.ndarray
     position: np.ndarray
     owner: np.ndarray
     fraction: np.ndarray
 
-    def token_weights(self, coef: np.ndarray, row: sp.csr_matrix) -> np.ndarray:
-        """Each word's part of ``row @ coef`` (the parts sum to it)."""
-        values = np.asarray(row[:, self.indices].todense()).ravel() if len(self.indices) else np.zeros(0)
-        contrib = coef[self.indices] * values
+    def token_weights(self, coef: np.ndarray) -> np.ndarray:
+        """Each word's part of ``row @ coef`` for the statement's feature row (they sum to it)."""
+        contrib = coef[self.indices] * self.values
         return np.bincount(self.owner, weights=contrib[self.position] * self.fraction,
                            minlength=len(self.tokens))
 
 
 def _pass_through(tokens: list[str]) -> list[str]:
     return tokens
+
+
+def _tfidf(rows: list[np.ndarray], idf: np.ndarray) -> sp.csr_matrix:
+    """Rows of column ids (with repeats) -> L2-normalised (1 + log count) * idf, float32."""
+    n_cols = len(idf)
+    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+    ids = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    keys, counts = np.unique(np.repeat(np.arange(len(rows)), lengths) * n_cols + ids,
+                             return_counts=True)
+    r, c = keys // n_cols, keys % n_cols
+    data = (np.log(counts) + 1.0) * idf[c]
+    norms = np.sqrt(np.bincount(r, weights=data * data, minlength=len(rows)))
+    data = data / norms[r]
+    return sp.csr_matrix((data.astype(np.float32), (r, c)), shape=(len(rows), n_cols))
 
 
 @lru_cache(maxsize=100_000)
@@ -140,16 +155,11 @@ class StatementVectorizer(TransformerMixin, BaseEstimator):
         return words, chars
 
     def _analyse(self, texts: Sequence[str]
-                 ) -> tuple[list[list[str]], list[list[str]], sp.csr_matrix]:
-        words, chars, lexicon = [], [], []
-        for text in texts:
-            tokens = word_tokens(text)
-            w, c = self._grams(tokens)
-            words.append(w)
-            chars.append(c)
-            lexicon.append(family_counts(" ".join(t.norm for t in tokens)))
+                 ) -> tuple[list[list[Token]], sp.csr_matrix]:
+        tokens = [word_tokens(text) for text in texts]
+        lexicon = [family_counts(" ".join(t.norm for t in toks)) for toks in tokens]
         counts = np.asarray(lexicon, dtype=np.float32).reshape(len(texts), len(FAMILIES))
-        return words, chars, sp.csr_matrix(1.0 - 0.5 ** counts)
+        return tokens, sp.csr_matrix(1.0 - 0.5 ** counts)
 
     def _make(self, max_features: int | None) -> TfidfVectorizer:
         return TfidfVectorizer(analyzer=_pass_through, min_df=self.min_df, sublinear_tf=True,
@@ -162,20 +172,42 @@ class StatementVectorizer(TransformerMixin, BaseEstimator):
 
     def fit_transform(self, texts: Sequence[str], y: object = None) -> sp.csr_matrix:
         """Fit and return the feature matrix of ``texts``."""
-        words, chars, xl = self._analyse(texts)
-        self.word_ = self._make(self.max_word_features)
-        self.char_ = self._make(self.max_char_features)
-        xw = self.word_.fit_transform(words)
-        xc = self.char_.fit_transform(chars)
-        self.n_word_features_ = xw.shape[1]
-        self.n_char_features_ = xc.shape[1]
-        return self._stack(xw, xc, xl)
+        tokens, xl = self._analyse(texts)
+        grams = [self._grams(toks) for toks in tokens]
+        # scikit-learn chooses the vocabularies and IDF weights (min_df, max_features) ...
+        self.word_ = self._make(self.max_word_features).fit([w for w, _ in grams])
+        self.char_ = self._make(self.max_char_features).fit([c for _, c in grams])
+        self.n_word_features_ = len(self.word_.vocabulary_)
+        self.n_char_features_ = len(self.char_.vocabulary_)
+        self.__dict__.pop("_char_cache", None)
+        # ... and the same fast path as transform() computes the weights.
+        return self._stack(*self._tfidf_blocks(tokens), xl)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Feature matrix (one row per text) of ``texts``."""
         check_is_fitted(self, "word_")
-        words, chars, xl = self._analyse(texts)
-        return self._stack(self.word_.transform(words), self.char_.transform(chars), xl)
+        tokens, xl = self._analyse(texts)
+        return self._stack(*self._tfidf_blocks(tokens), xl)
+
+    def _tfidf_blocks(self, tokens: list[list[Token]]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """TF-IDF of the word and character n-grams, as TfidfVectorizer(sublinear_tf=True)
+        computes them (log-scaled counts times IDF, rows scaled to unit length), but from
+        per-word cached column ids instead of one dictionary look-up per n-gram."""
+        word_vocab = self.word_.vocabulary_
+        lo, hi = self.word_ngram_range
+        word_rows, char_rows = [], []
+        for toks in tokens:
+            norms = [t.norm for t in toks]
+            ids = []
+            for n in range(lo, hi + 1):
+                for i in range(len(norms) - n + 1):
+                    j = word_vocab.get(norms[i] if n == 1 else " ".join(norms[i:i + n]))
+                    if j is not None:
+                        ids.append(j)
+            word_rows.append(np.array(ids, dtype=np.int64))
+            char_rows.append(np.concatenate([self._char_ids(n) for n in norms]) if norms
+                             else np.zeros(0, dtype=np.int64))
+        return (_tfidf(word_rows, self.word_.idf_), _tfidf(char_rows, self.char_.idf_))
 
     def views(self) -> dict[str, tuple[int, int]]:
         """Column ranges of the feature blocks: ``ngrams`` (words and characters), ``lexicon``."""
@@ -196,49 +228,50 @@ class StatementVectorizer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "word_")
         tokens = word_tokens(text, offset)
-        indices = np.sort(row.indices)
+        order = np.argsort(row.indices)
+        indices, values = row.indices[order], row.data[order].astype(np.float64)
         norms = [t.norm for t in tokens]
-        word_feats: list[int] = []
-        word_owners: list[int] = []
+        feats: list[int] = []
+        owners: list[int] = []
         word_vocab = self.word_.vocabulary_
         lo, hi = self.word_ngram_range
         for n in range(lo, hi + 1):
             for i in range(len(norms) - n + 1):
                 j = word_vocab.get(" ".join(norms[i:i + n]))
                 if j is not None:
-                    word_feats.extend([j] * n)
-                    word_owners.extend(range(i, i + n))
-        feats: list[np.ndarray] = [np.array(word_feats, dtype=np.int64)]
-        owners: list[np.ndarray] = [np.array(word_owners, dtype=np.int64)]
-        for i, norm in enumerate(norms):
-            ids = self._char_ids(norm)
-            feats.append(ids)
-            owners.append(np.full(len(ids), i))
+                    feats.extend([j] * n)
+                    owners.extend(range(i, i + n))
+        char_ids = [self._char_ids(n) for n in norms]
         base = self.n_word_features_ + self.n_char_features_
         joined, starts = _joined(norms)
         for f, pattern in enumerate(FAMILIES.values()):
             for m in pattern.finditer(joined):
-                who = np.array(_covered(starts, norms, m))
-                feats.append(np.full(len(who), base + f))
-                owners.append(who)
-        feat, owner = np.concatenate(feats), np.concatenate(owners)
+                who = _covered(starts, m)
+                feats.extend([base + f] * len(who))
+                owners.extend(who)
+        empty = np.zeros(0, dtype=np.int64)
+        feat = np.concatenate([np.array(feats, dtype=np.int64),
+                               np.concatenate(char_ids) + self.n_word_features_ if norms else empty])
+        owner = np.concatenate([np.array(owners, dtype=np.int64),
+                                np.repeat(np.arange(len(norms)), [len(c) for c in char_ids])])
         if not len(indices):
             feat = owner = np.zeros(0, dtype=np.int64)
         position = np.searchsorted(indices, feat)
         keep = (position < len(indices)) & (indices[np.minimum(position, len(indices) - 1)] == feat)
         position, owner = position[keep], owner[keep]
         fraction = 1.0 / np.bincount(position, minlength=len(indices))[position]
-        return Incidence(tokens, indices, position, owner, fraction)
+        return Incidence(tokens, indices, values, position, owner, fraction)
 
     def _char_ids(self, norm: str) -> np.ndarray:
-        """Column indices of the character n-grams of one normalised word (with repeats)."""
+        """Indices of the character n-grams of one normalised word (with repeats) in the
+        character block."""
         cache = self.__dict__.setdefault("_char_cache", {})
         ids = cache.get(norm)
         if ids is None:
-            vocab, base = self.char_.vocabulary_, self.n_word_features_
-            grams = _char_grams(norm, tuple(self.char_ngram_range))
-            ids = np.array([base + vocab[g] for g in grams if g in vocab], dtype=np.int64)
-            if len(cache) < 100_000:
+            vocab = self.char_.vocabulary_
+            ids = np.array([vocab[g] for g in _char_grams(norm, tuple(self.char_ngram_range))
+                            if g in vocab], dtype=np.int64)
+            if len(cache) < 200_000:
                 cache[norm] = ids
         return ids
 
@@ -306,11 +339,9 @@ def _joined(norms: list[str]) -> tuple[str, list[int]]:
     return " ".join(norms), starts
 
 
-def _covered(starts: list[int], norms: list[str], m: re.Match[str]) -> range:
-    """Indices of the words a match in the joined string covers."""
-    first = next(i for i, s in enumerate(starts) if s + len(norms[i]) > m.start())
-    last = max(i for i, s in enumerate(starts) if s < m.end())
-    return range(first, last + 1)
+def _covered(starts: list[int], m: re.Match[str]) -> range:
+    """Indices of the words a match in the joined string covers (matches start on words)."""
+    return range(bisect_right(starts, m.start()) - 1, bisect_left(starts, m.end()))
 
 
 def cue_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
@@ -321,7 +352,7 @@ def cue_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     out = []
     for name in ("connective", "anaphoric_np", "pronoun_start"):
         for m in _CUES[name].finditer(joined):
-            covered = _covered(starts, norms, m)
+            covered = _covered(starts, m)
             last = covered[-1]
             out.append((tokens[covered[0]].start, tokens[last].end))
     return sorted(set(out))

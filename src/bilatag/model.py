@@ -32,10 +32,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
 
-from .features import CUE_NAMES, StatementContext, StatementVectorizer, context_cues, cue_spans
+from .features import (CUE_NAMES, StatementContext, StatementVectorizer, context_cues,
+                       contexts_for_document, cue_spans)
 from .topics import PARENT, TOPIC_IDS
 
-__all__ = ["TopicClassifier", "Evidence", "enforce_hierarchy"]
+__all__ = ["TopicClassifier", "Evidence", "DocumentExplanations", "enforce_hierarchy"]
 
 _EPS = 1e-4
 _REFERRING = 2  # the first cues of CUE_NAMES (anaphoric noun phrase, connective) refer back
@@ -345,9 +346,17 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         if len(X) == 0:
             return np.zeros((0, len(TOPIC_IDS))), np.zeros((0, len(TOPIC_IDS)), dtype=int), []
         scored = self.score_texts(X)
-        proba = self._proba_from(X, scored)
+        z = self._final_inputs(X, scored)
+        final = self.context_models_[-1]
+        proba = enforce_hierarchy(np.column_stack([_row_proba(m, z[k]) for k, m in enumerate(final)]))
         decided = self.decide(proba)
-        gains = self._context_gains(X, scored) if self.use_context else None
+        gains = np.zeros(decided.shape)
+        rows = [i for i, c in enumerate(X) if decided[i].any() and (c.previous or c.following)]
+        if self.use_context and rows:
+            # Log-odds with the neighbouring statements minus the statement read alone.
+            alone = self._final_inputs([StatementContext(X[i].text) for i in rows], scored)
+            gains[rows] = np.column_stack([m.decision_function(z[k][rows]) - m.decision_function(alone[k])
+                                           for k, m in enumerate(final)])
         out: list[dict[str, list[Evidence]]] = []
         for i, (c, offset) in enumerate(zip(X, offsets)):
             found: dict[str, list[Evidence]] = {}
@@ -356,9 +365,9 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
                 row = scored.features[scored.index[c.text]]
                 incidence = self.vectorizer_.token_incidence(c.text, row, offset)
                 for k in topics:
-                    weights = incidence.token_weights(self._text_coef(k), row)
+                    weights = incidence.token_weights(self._text_coef(k))
                     items = _phrases(c.text, offset, incidence.tokens, weights, top)
-                    if gains is not None and c.previous and gains[i, k] > 0:
+                    if c.previous and gains[i, k] > 0:
                         for s, e in cue_spans(c.text, offset)[:1]:
                             items.append(Evidence(s, e, c.text[s - offset:e - offset],
                                                   round(float(gains[i, k]), 3), "context"))
@@ -379,18 +388,50 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
             cache[k] = coef
         return cache[k]
 
-    def _context_gains(self, X: Sequence[StatementContext], scored: _Scored) -> np.ndarray:
-        """Log-odds of each topic with the preceding statements minus read alone, ``(n, 6)``."""
-        with_context = self._final_inputs(X, scored)
-        alone = self._final_inputs([StatementContext(c.text) for c in X], scored)
-        return np.column_stack([
-            m.decision_function(with_context[k]) - m.decision_function(alone[k])
-            for k, m in enumerate(self.context_models_[-1])])
-
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state.pop("_coef_cache", None)  # derived, rebuilt on demand
         return state
+
+
+class DocumentExplanations:
+    """The evidence of one tagged document's statements, computed on first use.
+
+    Holds the model, the document's text and statement offsets; :meth:`of` runs
+    :meth:`TopicClassifier.predict_and_explain` on the document once. Pickling keeps the
+    computed evidence, or (not yet computed) everything but the model, which the receiver
+    re-attaches with :meth:`attach`.
+    """
+
+    __slots__ = ("_model", "_text", "_spans", "_evidence")
+
+    def __init__(self, model: TopicClassifier, text: str, spans: Sequence[tuple[int, int]]) -> None:
+        self._model: TopicClassifier | None = model
+        self._text = text
+        self._spans = list(spans)
+        self._evidence: list[dict[str, tuple[Evidence, ...]]] | None = None
+
+    def of(self, index: int) -> dict[str, tuple[Evidence, ...]]:
+        """The evidence of statement ``index`` (topic -> phrases)."""
+        if self._evidence is None:
+            if self._model is None:
+                raise RuntimeError("explanations detached from their model; call attach(model)")
+            contexts = contexts_for_document(self._text, self._spans)
+            _, _, found = self._model.predict_and_explain(contexts, [s for s, _ in self._spans])
+            self._evidence = [{t: tuple(evs) for t, evs in e.items()} for e in found]
+            self._model = None  # no longer needed
+        return self._evidence[index]
+
+    def attach(self, model: TopicClassifier) -> None:
+        """Give back the model after unpickling (see the class docstring)."""
+        if self._evidence is None:
+            self._model = model
+
+    def __getstate__(self) -> tuple:
+        return (None, self._text, self._spans, self._evidence)
+
+    def __setstate__(self, state: tuple) -> None:
+        self._model, self._text, self._spans, self._evidence = state
 
 
 def _phrases(text: str, offset: int, tokens, weights: np.ndarray, top: int) -> list[Evidence]:

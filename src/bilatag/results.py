@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .model import Evidence
+from .model import DocumentExplanations, Evidence
 from .topics import TOPIC_IDS
 
 __all__ = ["Statement", "TaggedDocument", "Evidence"]
@@ -24,13 +24,25 @@ class Statement:
     end: int
     topics: tuple[str, ...]
     scores: dict[str, float]
-    evidence: dict[str, tuple[Evidence, ...]] = field(default_factory=dict)
     _source: str = field(default="", repr=False, compare=False)
+    _explanations: DocumentExplanations | None = field(default=None, repr=False, compare=False)
+    _index: int = field(default=0, repr=False, compare=False)
 
     @property
     def text(self) -> str:
         """The statement's text, exactly as in the input."""
         return self._source[self.start:self.end]
+
+    @property
+    def evidence(self) -> dict[str, tuple[Evidence, ...]]:
+        """For each topic of the statement, up to three phrases that pushed it most.
+
+        Computed for the whole document on first access (explanations cost about as much as
+        tagging), then kept. Empty when the tagger was loaded with ``explain=False``.
+        """
+        if self._explanations is None:
+            return {}
+        return self._explanations.of(self._index)
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-serialisable dict of the statement."""

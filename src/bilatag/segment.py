@@ -33,6 +33,7 @@ SEGMENTER_NAME = "bilatag_segmenter"
 if not Doc.has_extension("bilatag"):
     Doc.set_extension("bilatag", default=None)
 
+_TEXT_KEY = "bilatag_text"
 # Words (with NFD combining marks), whitespace runs, or any other single character.
 _TOKEN = re.compile(r"(?:[^\W_]|[\u0300-\u036f])+|\s+|.", re.S)
 
@@ -56,7 +57,9 @@ class StatementTokenizer:
                         continue
             words.append(tok)
             spaces.append(False)
-        return Doc(self.vocab, words=words, spaces=spaces)
+        doc = Doc(self.vocab, words=words, spaces=spaces)
+        doc.user_data[_TEXT_KEY] = text  # spares the segmenter Doc.text, which walks the tokens
+        return doc
 
     def pipe(self, texts, batch_size: int = 1000):  # noqa: ANN001, ANN201 - spaCy's protocol
         for text in texts:
@@ -85,10 +88,16 @@ class StatementSegmenter:
         self.spans_key = spans_key
         self.date_header = date_header
 
-    def __call__(self, doc: Doc) -> Doc:
-        seg = find_statements(doc.text, date_header=self.date_header)
+    def __call__(self, doc: Doc, annotate: bool = True) -> Doc:
+        """Segment ``doc``. ``annotate=False`` (``component_cfg``) skips the spans and sentence
+        starts and sets only ``doc._.bilatag``, for callers that need just the offsets."""
+        text = doc.user_data.get(_TEXT_KEY)
+        if not isinstance(text, str) or len(text) != (doc[-1].idx + len(doc[-1].text_with_ws) if len(doc) else 0):
+            text = doc.text
+        seg = find_statements(text, date_header=self.date_header)
         doc._.bilatag = seg
-        self._write_spans(doc, seg)
+        if annotate:
+            self._write_spans(doc, seg)
         return doc
 
     def _write_spans(self, doc: Doc, seg: Segmentation) -> None:

@@ -14,10 +14,10 @@ from spacy.language import Language
 
 from .boundaries import find_statements, parse_date_header
 from .features import contexts_for_document
-from .model import TopicClassifier
+from .model import DocumentExplanations, TopicClassifier
 from .persist import load_model
 from .results import Statement, TaggedDocument
-from .segment import make_nlp
+from .segment import SEGMENTER_NAME, make_nlp
 from .topics import TOPIC_IDS
 
 __all__ = ["Tagger", "load", "tag", "tag_many", "DEFAULT_CHUNK_CHARS"]
@@ -86,7 +86,8 @@ class Tagger:
         def flush() -> None:
             # Lone surrogates (from a bad decode) cannot enter spaCy's string store; U+FFFD
             # has the same length, so offsets are unchanged.
-            docs = self.nlp.pipe(_SURROGATE.sub("\ufffd", text[a:b]) for a, b in small)
+            docs = self.nlp.pipe((_SURROGATE.sub("\ufffd", text[a:b]) for a, b in small),
+                                 component_cfg={SEGMENTER_NAME: {"annotate": False}})
             for (a, _), doc in zip(small, docs):
                 spans.extend((a + s, a + e) for s, e in doc._.bilatag.statements)
             small.clear()
@@ -125,29 +126,26 @@ class Tagger:
                                           else "spawn")
         with ctx.Pool(n_process, initializer=_init_worker, initargs=(self,)) as pool:
             for docs in pool.imap(_worker_tag, batches):
-                yield from docs
+                for doc in docs:
+                    if doc.statements and doc.statements[0]._explanations is not None:
+                        doc.statements[0]._explanations.attach(self.model)
+                    yield doc
 
     def _tag_batch(self, texts: list[str]) -> Iterator[TaggedDocument]:
         segmented = [self.segment(t) for t in texts]
         contexts = []
         for text, (_, spans) in zip(texts, segmented):
             contexts.extend(contexts_for_document(text, spans))
-        offsets = [s for _, spans in segmented for s, _ in spans]
-        if self.explain:
-            proba, decided, evidence = self.model.predict_and_explain(contexts, offsets)
-        else:
-            proba = self.model.predict_proba(contexts)
-            decided = self.model.decide(proba)
-        topics = [tuple(t for t, v in zip(TOPIC_IDS, row) if v) for row in decided]
+        proba = self.model.predict_proba(contexts)
+        decided = self.model.decide(proba)
+        topics = [tuple(t for t, v in zip(TOPIC_IDS, row) if v) for row in decided.tolist()]
+        scores = [dict(zip(TOPIC_IDS, row)) for row in proba.tolist()]
         k = 0
         for text, (date, spans) in zip(texts, segmented):
+            explanations = DocumentExplanations(self.model, text, spans) if self.explain else None
             statements = []
-            for start, end in spans:
-                statements.append(Statement(
-                    start, end, topics[k],
-                    {t: float(p) for t, p in zip(TOPIC_IDS, proba[k])},
-                    {t: tuple(evs) for t, evs in evidence[k].items()} if self.explain else {},
-                    text))
+            for i, (start, end) in enumerate(spans):
+                statements.append(Statement(start, end, topics[k], scores[k], text, explanations, i))
                 k += 1
             yield TaggedDocument(text, date, statements)
 
