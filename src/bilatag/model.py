@@ -36,7 +36,7 @@ from .features import (CUE_NAMES, StatementContext, StatementVectorizer, context
                        contexts_for_document, cue_spans)
 from .topics import PARENT, TOPIC_IDS
 
-__all__ = ["TopicClassifier", "Evidence", "DocumentExplanations", "enforce_hierarchy"]
+__all__ = ["TopicClassifier", "Evidence", "Explanations", "enforce_hierarchy"]
 
 _EPS = 1e-4
 _REFERRING = 2  # the first cues of CUE_NAMES (anaphoric noun phrase, connective) refer back
@@ -394,30 +394,33 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         return state
 
 
-class DocumentExplanations:
-    """The evidence of one tagged document's statements, computed on first use.
+class Explanations:
+    """The evidence of the statements of a batch of tagged documents, computed on first use.
 
-    Holds the model, the document's text and statement offsets; :meth:`of` runs
-    :meth:`TopicClassifier.predict_and_explain` on the document once. Pickling keeps the
-    computed evidence, or (not yet computed) everything but the model, which the receiver
-    re-attaches with :meth:`attach`.
+    Holds the model and the documents' texts and statement offsets; :meth:`of` runs
+    :meth:`TopicClassifier.predict_and_explain` on the whole batch once (statements are
+    numbered across the batch, in order). Pickling keeps the computed evidence, or (not yet
+    computed) everything but the model, which the receiver re-attaches with :meth:`attach`.
     """
 
-    __slots__ = ("_model", "_text", "_spans", "_evidence")
+    __slots__ = ("_model", "_documents", "_evidence")
 
-    def __init__(self, model: TopicClassifier, text: str, spans: Sequence[tuple[int, int]]) -> None:
+    def __init__(self, model: TopicClassifier,
+                 documents: Sequence[tuple[str, Sequence[tuple[int, int]]]]) -> None:
         self._model: TopicClassifier | None = model
-        self._text = text
-        self._spans = list(spans)
+        self._documents = [(text, list(spans)) for text, spans in documents]
         self._evidence: list[dict[str, tuple[Evidence, ...]]] | None = None
 
     def of(self, index: int) -> dict[str, tuple[Evidence, ...]]:
-        """The evidence of statement ``index`` (topic -> phrases)."""
+        """The evidence of statement ``index`` of the batch (topic -> phrases)."""
         if self._evidence is None:
             if self._model is None:
                 raise RuntimeError("explanations detached from their model; call attach(model)")
-            contexts = contexts_for_document(self._text, self._spans)
-            _, _, found = self._model.predict_and_explain(contexts, [s for s, _ in self._spans])
+            contexts, offsets = [], []
+            for text, spans in self._documents:
+                contexts.extend(contexts_for_document(text, spans))
+                offsets.extend(s for s, _ in spans)
+            _, _, found = self._model.predict_and_explain(contexts, offsets)
             self._evidence = [{t: tuple(evs) for t, evs in e.items()} for e in found]
             self._model = None  # no longer needed
         return self._evidence[index]
@@ -428,10 +431,10 @@ class DocumentExplanations:
             self._model = model
 
     def __getstate__(self) -> tuple:
-        return (None, self._text, self._spans, self._evidence)
+        return (None, self._documents, self._evidence)
 
     def __setstate__(self, state: tuple) -> None:
-        self._model, self._text, self._spans, self._evidence = state
+        self._model, self._documents, self._evidence = state
 
 
 def _phrases(text: str, offset: int, tokens, weights: np.ndarray, top: int) -> list[Evidence]:

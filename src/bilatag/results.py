@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .model import DocumentExplanations, Evidence
+from .model import Evidence, Explanations
 from .topics import TOPIC_IDS
 
 __all__ = ["Statement", "TaggedDocument", "Evidence"]
@@ -25,7 +25,7 @@ class Statement:
     topics: tuple[str, ...]
     scores: dict[str, float]
     _source: str = field(default="", repr=False, compare=False)
-    _explanations: DocumentExplanations | None = field(default=None, repr=False, compare=False)
+    _explanations: Explanations | None = field(default=None, repr=False, compare=False)
     _index: int = field(default=0, repr=False, compare=False)
 
     @property
@@ -37,8 +37,8 @@ class Statement:
     def evidence(self) -> dict[str, tuple[Evidence, ...]]:
         """For each topic of the statement, up to three phrases that pushed it most.
 
-        Computed for the whole document on first access (explanations cost about as much as
-        tagging), then kept. Empty when the tagger was loaded with ``explain=False``.
+        Computed on first access for the batch of documents tagged together (explanations cost
+        about as much as tagging), then kept. Empty when the tagger was loaded with ``explain=False``.
         """
         if self._explanations is None:
             return {}

@@ -14,7 +14,7 @@ from spacy.language import Language
 
 from .boundaries import find_statements, parse_date_header
 from .features import contexts_for_document
-from .model import DocumentExplanations, TopicClassifier
+from .model import Explanations, TopicClassifier
 from .persist import load_model
 from .results import Statement, TaggedDocument
 from .segment import SEGMENTER_NAME, make_nlp
@@ -140,12 +140,13 @@ class Tagger:
         decided = self.model.decide(proba)
         topics = [tuple(t for t, v in zip(TOPIC_IDS, row) if v) for row in decided.tolist()]
         scores = [dict(zip(TOPIC_IDS, row)) for row in proba.tolist()]
+        explanations = (Explanations(self.model, [(t, spans) for t, (_, spans) in zip(texts, segmented)])
+                        if self.explain else None)
         k = 0
         for text, (date, spans) in zip(texts, segmented):
-            explanations = DocumentExplanations(self.model, text, spans) if self.explain else None
             statements = []
-            for i, (start, end) in enumerate(spans):
-                statements.append(Statement(start, end, topics[k], scores[k], text, explanations, i))
+            for start, end in spans:
+                statements.append(Statement(start, end, topics[k], scores[k], text, explanations, k))
                 k += 1
             yield TaggedDocument(text, date, statements)
 
