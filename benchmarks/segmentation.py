@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from _common import PARSER_ONLY, DATA, f1, save, span_f1, timed
+from _common import DATA, PARSER_ONLY, f1, save, span_f1, timed
 
 from bilatag.boundaries import line_spans, parse_date_header
 from bilatag.corpus import read_splits

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 
-from _common import PARSER_ONLY, DATA, save, timed
+from _common import DATA, PARSER_ONLY, save, timed
 
 import bilatag
 from bilatag.corpus import read_splits

@@ -9,11 +9,10 @@ import subprocess
 import sys
 
 import pytest
+from conftest import DATA
 
 from bilatag.cli import main
 from bilatag.topics import TOPIC_IDS
-
-from conftest import DATA
 
 TEXT = "date 2024-10 Les passeurs ont été arrêtés à Tanger. Le commerce progresse.\n"
 

@@ -6,11 +6,10 @@ import json
 from collections import Counter
 
 import pytest
+from conftest import DATA
 
 from bilatag.corpus import CorpusError, read_corpus, read_splits
 from bilatag.topics import TOPIC_IDS
-
-from conftest import DATA
 
 
 def all_statements(splits):

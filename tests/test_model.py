@@ -7,7 +7,13 @@ import pytest
 from sklearn.base import clone
 
 from bilatag.corpus import training_arrays
-from bilatag.features import CUE_NAMES, StatementContext, StatementVectorizer, context_cues, cue_spans
+from bilatag.features import (
+    CUE_NAMES,
+    StatementContext,
+    StatementVectorizer,
+    context_cues,
+    cue_spans,
+)
 from bilatag.model import TopicClassifier, enforce_hierarchy
 from bilatag.topics import TOPIC_IDS, close_hierarchy
 

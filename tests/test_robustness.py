@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 import unicodedata
 
 import pytest
@@ -137,3 +140,26 @@ def test_large_input_beyond_spacy_max_length(tagger) -> None:
     date, spans = tagger.segment(text)
     assert len(spans) == 36_000
     assert spans[-1][1] == len(text) - 1
+
+
+MEMORY_PROBE = """
+import bilatag
+def hwm():
+    return int([l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]) // 1024
+tagger = bilatag.load(explain=False)
+text = ({sample!r} + "\\n") * 50_000
+tagger.tag(text[:5000])
+before = hwm()
+date, spans = tagger.segment(text)
+print(len(text), len(spans), before, hwm())
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux /proc")
+def test_large_input_memory_is_bounded() -> None:
+    """Segmenting ~12 MB keeps memory near the size of what is kept, not of spaCy Docs."""
+    out = subprocess.run([sys.executable, "-c", MEMORY_PROBE.format(sample=SAMPLE)], check=True,
+                         capture_output=True, text=True).stdout.split()
+    n_chars, n_spans, before, after = map(int, out)
+    assert n_chars > 11_000_000 and n_spans == 150_000
+    assert after - before < 150  # MB; a Doc of the whole text would take several GB

@@ -32,8 +32,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
 
-from .features import (CUE_NAMES, StatementContext, StatementVectorizer, context_cues,
-                       contexts_for_document, cue_spans)
+from .features import (
+    CUE_NAMES,
+    StatementContext,
+    StatementVectorizer,
+    context_cues,
+    contexts_for_document,
+    cue_spans,
+)
 from .topics import PARENT, TOPIC_IDS
 
 __all__ = ["TopicClassifier", "Evidence", "Explanations", "enforce_hierarchy"]

@@ -56,6 +56,9 @@ class Tagger:
         self.model = model
         self.manifest = manifest or {}
         self.nlp = nlp if nlp is not None else make_nlp()
+        if SEGMENTER_NAME not in self.nlp.pipe_names:
+            raise ValueError(f"the spaCy pipeline needs the {SEGMENTER_NAME!r} component: "
+                             f"nlp.add_pipe({SEGMENTER_NAME!r})")
         self.chunk_chars = chunk_chars
         self.explain = explain
         self._model_dir: Path | None = None
