@@ -22,7 +22,7 @@ import numpy as np
 from _common import DATA, save, timed
 
 from bilatag.corpus import read_splits, training_arrays
-from bilatag.evaluate import _calibration, topic_scores
+from bilatag.evaluate import calibration, topic_scores
 from bilatag.lexicon import KeywordTagger
 from bilatag.model import TopicClassifier, enforce_hierarchy
 from bilatag.topics import PARENT, TOPIC_IDS
@@ -122,7 +122,7 @@ def main() -> None:
         record(name, model.predict, X_test, seconds)
         if context:
             Xd, yd, _ = training_arrays(splits["dev"])
-            ece, brier = _calibration(model.predict_proba(Xd), yd)
+            ece, brier = calibration(model.predict_proba(Xd), yd)
             results[name]["dev_calibration"] = {"expected_calibration_error": round(ece, 4),
                                                 "brier": round(brier, 4)}
     for name, build in (("keyword lexicon", keyword_system), ("TF-IDF + logistic regression", tfidf_system)):

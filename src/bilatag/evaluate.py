@@ -17,7 +17,7 @@ from .corpus import GoldDocument
 from .tagger import Tagger
 from .topics import TOPIC_IDS
 
-__all__ = ["TopicScores", "Evaluation", "evaluate", "topic_scores", "format_report"]
+__all__ = ["TopicScores", "Evaluation", "evaluate", "topic_scores", "calibration", "format_report"]
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def topic_scores(pred: np.ndarray, gold: np.ndarray) -> tuple[dict[str, TopicSco
     return per, micro, macro
 
 
-def _calibration(scores: np.ndarray, gold: np.ndarray, bins: int = 10) -> tuple[float, float]:
+def calibration(scores: np.ndarray, gold: np.ndarray, bins: int = 10) -> tuple[float, float]:
     """Expected calibration error (equal-width bins) and Brier score over all topic scores."""
     s, g = scores.ravel(), gold.ravel().astype(float)
     if not len(s):
@@ -114,7 +114,7 @@ def evaluate(tagger: Tagger, docs: Sequence[GoldDocument], n_errors: int = 0) ->
     per, micro, macro = topic_scores(pred, gold)
     none = gold.sum(axis=1) == 0
     false_alarm = float((pred[none].sum(axis=1) > 0).mean()) if none.any() else 0.0
-    ece, brier = _calibration(np.array(scores).reshape(-1, len(TOPIC_IDS)), gold)
+    ece, brier = calibration(np.array(scores).reshape(-1, len(TOPIC_IDS)), gold)
     sp, sr, sf = _f1(tp_spans, n_pred_spans, n_gold_spans)
     return Evaluation(len(docs), len(gold), sp, sr, sf, per, micro, macro,
                       float((pred == gold).all(axis=1).mean()) if len(gold) else 0.0,

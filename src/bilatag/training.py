@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .corpus import SPLITS, corpus_hash, read_splits, training_arrays
+from .corpus import SPLITS, GoldDocument, corpus_hash, read_splits, training_arrays
 from .evaluate import evaluate
 from .model import TopicClassifier
 from .persist import save_model
@@ -23,7 +24,8 @@ DEFAULT_PARAMS: dict[str, Any] = {"C": 8.0, "lexicon_C": 0.3, "context_C": 1.0, 
 SEED = 0
 
 
-def fit_model(train_docs, dev_docs, **params: Any) -> TopicClassifier:  # noqa: ANN001
+def fit_model(train_docs: Sequence[GoldDocument], dev_docs: Sequence[GoldDocument],
+              **params: Any) -> TopicClassifier:
     """Fit on ``train_docs``, then choose the thresholds on ``dev_docs``."""
     X, y, groups = training_arrays(train_docs)
     model = TopicClassifier(random_state=SEED, **{**DEFAULT_PARAMS, **params})
