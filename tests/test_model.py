@@ -51,6 +51,17 @@ def test_fit_checks_label_shape(small_model) -> None:
     _, X, y = small_model
     with pytest.raises(ValueError, match="shape"):
         TopicClassifier().fit(X, y[:, :3])
+    with pytest.raises(ValueError, match="text_sample_weight"):
+        TopicClassifier().fit(X, y, text_sample_weight=[1.0, 0.3])
+
+
+def test_text_sample_weight_changes_only_the_text_stage(small_model) -> None:
+    model, X, y = small_model
+    light = [0.1 if i % 2 else 1.0 for i in range(len(X))]
+    other = TopicClassifier(n_folds=3).fit(X, y, groups=list(range(len(X))), text_sample_weight=light)
+    a = model.text_models_[0][0].coef_
+    b = other.text_models_[0][0].coef_
+    assert not np.allclose(a, b)
 
 
 def test_hierarchy_enforced() -> None:

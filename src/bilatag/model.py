@@ -148,18 +148,26 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
 
     # -- training -------------------------------------------------------------------------
     def fit(self, X: Sequence[StatementContext], y: np.ndarray,
-            groups: Sequence[object] | None = None) -> TopicClassifier:
-        """Fit both stages; thresholds default to 0.5 until :meth:`tune_thresholds`."""
+            groups: Sequence[object] | None = None,
+            text_sample_weight: Sequence[float] | None = None) -> TopicClassifier:
+        """Fit both stages; thresholds default to 0.5 until :meth:`tune_thresholds`.
+
+        ``text_sample_weight`` weighs the statements in the text stage only (for example less
+        for statements whose topic comes from context, not from their own words).
+        """
         y = np.asarray(y, dtype=int)
         if y.ndim != 2 or y.shape != (len(X), len(TOPIC_IDS)):
             raise ValueError(f"y must have shape ({len(X)}, {len(TOPIC_IDS)})")
+        weight = None if text_sample_weight is None else np.asarray(text_sample_weight, dtype=float)
+        if weight is not None and weight.shape != (len(X),):
+            raise ValueError(f"text_sample_weight must have {len(X)} values")
         self.classes_ = np.array(TOPIC_IDS)
         template = self.vectorizer if self.vectorizer is not None else StatementVectorizer()
         self.vectorizer_ = clone(template)
         features = self.vectorizer_.fit_transform([c.text for c in X])
         self.views_ = self.vectorizer_.views()
-        self.text_models_ = self._fit_text(features, y)
-        oof = self._out_of_fold(X, features, y, groups)
+        self.text_models_ = self._fit_text(features, y, weight)
+        oof = self._out_of_fold(X, features, y, groups, weight)
         self.context_models_ = []
         previous: dict[str, np.ndarray] | None = None
         for _ in range(self.context_passes if self.use_context else 1):
@@ -171,7 +179,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         self.thresholds_ = np.full(len(TOPIC_IDS), 0.5)
         return self
 
-    def _fit_text(self, features, y: np.ndarray) -> list[list[LogisticRegression]]:
+    def _fit_text(self, features, y: np.ndarray, weight: np.ndarray | None = None
+                  ) -> list[list[LogisticRegression]]:
         """One logistic regression per view (n-grams, lexicon) and topic."""
         models = []
         for view, (lo, hi) in self.views_.items():
@@ -180,10 +189,10 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
             models.append([
                 LogisticRegression(C=C, class_weight=self.class_weight, max_iter=5000,
                                    solver="liblinear", random_state=self.random_state)
-                .fit(cols, y[:, k]) for k in range(len(TOPIC_IDS))])
+                .fit(cols, y[:, k], sample_weight=weight) for k in range(len(TOPIC_IDS))])
         return models
 
-    def _out_of_fold(self, X, features, y, groups) -> _Scored:
+    def _out_of_fold(self, X, features, y, groups, weight) -> _Scored:
         """Text-stage probabilities of every text of X, from models that did not see its document."""
         groups = np.asarray(groups if groups is not None else np.arange(len(X)))
         n_folds = min(self.n_folds, len(np.unique(groups)))
@@ -191,7 +200,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         probs = np.zeros((len(texts), len(self.views_) * len(TOPIC_IDS)))
         row = {t: i for i, t in enumerate(texts)}
         for train, test in GroupKFold(n_splits=n_folds).split(features, y, groups):
-            models = self._fit_text(features[train], y[train])
+            models = self._fit_text(features[train], y[train],
+                                    None if weight is None else weight[train])
             fold = sorted({X[i].text for i in test} | {p for i in test for p in X[i].previous}
                           | {f for i in test for f in X[i].following})
             probs[[row[t] for t in fold]] = self._text_proba(models, self.vectorizer_.transform(fold))

@@ -14,7 +14,7 @@ from .persist import save_model
 from .tagger import Tagger
 from .topics import TOPIC_IDS
 
-__all__ = ["DEFAULT_PARAMS", "fit_model", "train"]
+__all__ = ["DEFAULT_PARAMS", "CTX_TEXT_WEIGHT", "fit_model", "train"]
 
 log = logging.getLogger(__name__)
 
@@ -22,14 +22,22 @@ log = logging.getLogger(__name__)
 DEFAULT_PARAMS: dict[str, Any] = {"C": 8.0, "lexicon_C": 0.3, "context_C": 1.0, "use_context": True,
                                   "context_passes": 2, "n_folds": 5}
 SEED = 0
+#: Text-stage weight of statements whose topic comes only from context (chosen on dev).
+CTX_TEXT_WEIGHT = 0.3
 
 
 def fit_model(train_docs: Sequence[GoldDocument], dev_docs: Sequence[GoldDocument],
               **params: Any) -> TopicClassifier:
-    """Fit on ``train_docs``, then choose the thresholds on ``dev_docs``."""
+    """Fit on ``train_docs``, then choose the thresholds on ``dev_docs``.
+
+    Statements flagged ``ctx`` (their topic comes from context, not from their own words)
+    weigh :data:`CTX_TEXT_WEIGHT` in the text stage; the context stage sees them in full.
+    """
     X, y, groups = training_arrays(train_docs)
+    weight = [CTX_TEXT_WEIGHT if "ctx" in st.flags else 1.0
+              for doc in train_docs for st in doc.statements]
     model = TopicClassifier(random_state=SEED, **{**DEFAULT_PARAMS, **params})
-    model.fit(X, y, groups=groups)
+    model.fit(X, y, groups=groups, text_sample_weight=weight)
     X_dev, y_dev, _ = training_arrays(dev_docs)
     return model.tune_thresholds(model.predict_proba(X_dev), y_dev)
 
@@ -52,7 +60,7 @@ def train(data: str | Path, out: str | Path, **params: Any) -> dict[str, Any]:
                                "statements": sum(len(d.statements) for d in docs)}
                         for name, docs in splits.items()},
         "seed": SEED,
-        "params": {**DEFAULT_PARAMS, **params},
+        "params": {**DEFAULT_PARAMS, **params, "ctx_text_weight": CTX_TEXT_WEIGHT},
         "thresholds": dict(zip(TOPIC_IDS, (round(float(t), 4) for t in model.thresholds_))),
         "trained_on": "train", "thresholds_chosen_on": "dev",
         "metrics": metrics,
