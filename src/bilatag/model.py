@@ -252,6 +252,20 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         chain = cues[:, :_REFERRING].any(axis=1) & cues1[:, :_REFERRING].any(axis=1)
         new_block = np.array([c.new_block for c in X], dtype=float)
         n_prev = np.maximum(has.sum(axis=1), 1)
+        following = np.full((n, 2), -1, dtype=int)
+        for i, c in enumerate(X):
+            following[i, :len(c.following[:2])] = [scored.index[f] for f in c.following[:2]]
+        next_p = padded[following]                                      # (n, 2, topics)
+        title = cues[:, CUE_NAMES.index("no_final_punct")]
+        if previous is not None:
+            # The previous pass's scores of the preceding statements, nearest first; then _EPS.
+            rows = {t: i for i, t in enumerate(previous)}
+            table = np.vstack([np.array(list(previous.values())).reshape(-1, n_topics),
+                               np.full((1, n_topics), _EPS)])
+            earlier_idx = np.full((n, max(window, 1) + 2), -1, dtype=int)
+            for i, c in enumerate(X):
+                earlier_idx[i, :len(c.previous)] = [rows[t] for t in c.previous]
+            earlier_p = table[earlier_idx]                              # (n, W + 2, topics)
         out = []
         for k in range(n_topics):
             mine = [v * n_topics + k for v in range(n_views)]
@@ -267,14 +281,10 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
                 cues * p1[:, None],
                 chain * p2, new_block * p1, p0 * p1, best, in_window.sum(axis=1) / n_prev,
             ]
-            nxt = np.array([[by_topic[scored.index[f], k] for f in c.following[:2]]
-                            + [_EPS] * (2 - len(c.following[:2])) for c in X]).reshape(n, 2)
-            title = cues[:, CUE_NAMES.index("no_final_punct")]
+            nxt = next_p[:, :, k]
             columns += [_logit(nxt[:, 0]), _logit(nxt[:, 1]), title * nxt[:, 0]]
             if previous is not None:
-                earlier = np.array([[previous[t][k] for t in c.previous] + [_EPS] * (window - len(c.previous))
-                                    for c in X]).reshape(n, window) if window else np.full((n, 1), _EPS)
-                earlier = np.column_stack([earlier, np.full((n, 2), _EPS)])
+                earlier = earlier_p[:, :, k]
                 columns += [_logit(earlier[:, 0]), _logit(earlier[:, 1]), cues * earlier[:, :1],
                             chain * earlier[:, 1], earlier.max(axis=1)]
             out.append(np.column_stack(columns))
