@@ -25,14 +25,8 @@ from bilatag.corpus import read_splits, training_arrays
 from bilatag.evaluate import calibration, topic_scores
 from bilatag.lexicon import KeywordTagger
 from bilatag.model import TopicClassifier, enforce_hierarchy
-from bilatag.topics import PARENT, TOPIC_IDS
+from bilatag.topics import TOPIC_IDS, close_matrix
 from bilatag.training import fit_model
-
-
-def close(pred: np.ndarray) -> np.ndarray:
-    for child, parent in PARENT.items():
-        pred[:, TOPIC_IDS.index(parent)] |= pred[:, TOPIC_IDS.index(child)]
-    return pred
 
 
 def tune(proba: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -61,7 +55,7 @@ def tfidf_system(train, dev, test_texts):
 
     Xd, yd, _ = training_arrays(dev)
     thresholds = tune(proba([c.text for c in Xd]), yd)
-    return lambda texts: close((proba(texts) >= thresholds).astype(int))
+    return lambda texts: close_matrix((proba(texts) >= thresholds).astype(int))
 
 
 def textcat_system(train, dev, test_texts, epochs: int, arch: str):
@@ -92,7 +86,7 @@ def textcat_system(train, dev, test_texts, epochs: int, arch: str):
 
     Xd, yd, _ = training_arrays(dev)
     thresholds = tune(proba([c.text for c in Xd]), yd)
-    return lambda texts: close((proba(texts) >= thresholds).astype(int))
+    return lambda texts: close_matrix((proba(texts) >= thresholds).astype(int))
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +58,6 @@ class GoldDocument:
     text: str
     statements: tuple[GoldStatement, ...]
     pair: str | None = None
-    extra: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     def statement_text(self, st: GoldStatement) -> str:
         """The text of one of this document's statements."""
@@ -126,9 +125,8 @@ def parse_document(record: object, where: str) -> GoldDocument:
         previous_end = end
     if text[previous_end:].strip():
         raise _fail(where, f"text after the last statement: {text[previous_end:].strip()[:40]!r}")
-    known = {"doc_id", "genre", "date", "text", "statements", "pair"}
     return GoldDocument(record["doc_id"], record["genre"], date, text, tuple(statements),
-                        record.get("pair"), {k: v for k, v in record.items() if k not in known})
+                        record.get("pair"))
 
 
 def read_corpus(path: str | Path) -> list[GoldDocument]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -27,7 +27,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from .lexicon import FAMILIES, family_counts
+from .lexicon import FAMILIES, family_counts, normalized
 from .normalize import Token, word_tokens
 
 __all__ = [
@@ -100,6 +100,14 @@ def _pass_through(tokens: list[str]) -> list[str]:
     return tokens
 
 
+def _word_ngrams(norms: list[str], ngram_range: tuple[int, int]) -> Iterator[tuple[int, int, str]]:
+    """``(start, n, gram)`` for every word n-gram of ``norms`` in the range, by size then start."""
+    lo, hi = ngram_range
+    for n in range(lo, hi + 1):
+        for i in range(len(norms) - n + 1):
+            yield i, n, norms[i] if n == 1 else " ".join(norms[i:i + n])
+
+
 def _tfidf(rows: list[np.ndarray], idf: np.ndarray) -> sp.csr_matrix:
     """Rows of column ids (with repeats) -> L2-normalised (1 + log count) * idf, float32."""
     n_cols = len(idf)
@@ -143,12 +151,7 @@ class StatementVectorizer(TransformerMixin, BaseEstimator):
 
     def _grams(self, tokens: list[Token]) -> tuple[list[str], list[str]]:
         norms = [t.norm for t in tokens]
-        words = list(norms)
-        lo, hi = self.word_ngram_range
-        for n in range(max(lo, 2), hi + 1):
-            words.extend(" ".join(norms[i:i + n]) for i in range(len(norms) - n + 1))
-        if lo > 1:
-            words = words[len(norms):]
+        words = [gram for _, _, gram in _word_ngrams(norms, self.word_ngram_range)]
         chars: list[str] = []
         for norm in norms:
             chars.extend(_char_grams(norm, self.char_ngram_range))
@@ -194,16 +197,11 @@ class StatementVectorizer(TransformerMixin, BaseEstimator):
         computes them (log-scaled counts times IDF, rows scaled to unit length), but from
         per-word cached column ids instead of one dictionary look-up per n-gram."""
         word_vocab = self.word_.vocabulary_
-        lo, hi = self.word_ngram_range
         word_rows, char_rows = [], []
         for toks in tokens:
             norms = [t.norm for t in toks]
-            ids = []
-            for n in range(lo, hi + 1):
-                for i in range(len(norms) - n + 1):
-                    j = word_vocab.get(norms[i] if n == 1 else " ".join(norms[i:i + n]))
-                    if j is not None:
-                        ids.append(j)
+            ids = [word_vocab[g] for _, _, g in _word_ngrams(norms, self.word_ngram_range)
+                   if g in word_vocab]
             word_rows.append(np.array(ids, dtype=np.int64))
             char_rows.append(np.concatenate([self._char_ids(n) for n in norms]) if norms
                              else np.zeros(0, dtype=np.int64))
@@ -234,13 +232,11 @@ class StatementVectorizer(TransformerMixin, BaseEstimator):
         feats: list[int] = []
         owners: list[int] = []
         word_vocab = self.word_.vocabulary_
-        lo, hi = self.word_ngram_range
-        for n in range(lo, hi + 1):
-            for i in range(len(norms) - n + 1):
-                j = word_vocab.get(" ".join(norms[i:i + n]))
-                if j is not None:
-                    feats.extend([j] * n)
-                    owners.extend(range(i, i + n))
+        for i, n, gram in _word_ngrams(norms, self.word_ngram_range):
+            j = word_vocab.get(gram)
+            if j is not None:
+                feats.extend([j] * n)
+                owners.extend(range(i, i + n))
         char_ids = [self._char_ids(n) for n in norms]
         base = self.n_word_features_ + self.n_char_features_
         joined, starts = _joined(norms)
@@ -322,7 +318,7 @@ CUE_NAMES: tuple[str, ...] = (*_CUES, "short", "no_final_punct")
 
 def context_cues(text: str) -> np.ndarray:
     """Indicator vector of the :data:`CUE_NAMES` found in one statement."""
-    norms = " ".join(t.norm for t in word_tokens(text))
+    norms = normalized(text)
     flags = [bool(p.search(norms)) for p in _CUES.values()]
     stripped = text.rstrip(" \t\u00a0\u202f»”\"')")
     flags.append(len(norms.split()) <= 8)

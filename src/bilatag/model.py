@@ -40,7 +40,7 @@ from .features import (
     contexts_for_document,
     cue_spans,
 )
-from .topics import PARENT, TOPIC_IDS
+from .topics import PARENT, TOPIC_IDS, close_matrix
 
 __all__ = ["TopicClassifier", "Evidence", "Explanations", "enforce_hierarchy"]
 
@@ -326,11 +326,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     def decide(self, proba: np.ndarray) -> np.ndarray:
         """Binary decisions from probabilities: thresholds, then every child brings its parent."""
         check_is_fitted(self, "thresholds_")
-        y = (proba >= self.thresholds_).astype(int)
-        for child, parent in PARENT.items():
-            c, p = TOPIC_IDS.index(child), TOPIC_IDS.index(parent)
-            y[:, p] |= y[:, c]
-        return y
+        return close_matrix((proba >= self.thresholds_).astype(int))
 
     def predict(self, X: Sequence[StatementContext]) -> np.ndarray:
         """Binary topic matrix, shape ``(n, 6)``, hierarchy closed."""

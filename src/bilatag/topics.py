@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Topic", "TOPICS", "TOPIC_IDS", "PARENT", "close_hierarchy", "canonical"]
+import numpy as np
+
+__all__ = ["Topic", "TOPICS", "TOPIC_IDS", "PARENT", "close_hierarchy", "close_matrix", "canonical"]
 
 
 @dataclass(frozen=True)
@@ -53,3 +55,10 @@ def close_hierarchy(topics: Iterable[str]) -> tuple[str, ...]:
     found = set(topics)
     found |= {PARENT[t] for t in found if t in PARENT}
     return canonical(found)
+
+
+def close_matrix(decisions: np.ndarray) -> np.ndarray:
+    """Close a binary ``(n, 6)`` topic matrix (columns in :data:`TOPIC_IDS` order) in place."""
+    for child, parent in PARENT.items():
+        decisions[:, _ORDER[parent]] |= decisions[:, _ORDER[child]]
+    return decisions
