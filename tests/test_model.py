@@ -14,7 +14,7 @@ from bilatag.features import (
     context_cues,
     cue_spans,
 )
-from bilatag.model import TopicClassifier, enforce_hierarchy
+from bilatag.model import TopicClassifier, _carry_rows, enforce_hierarchy
 from bilatag.topics import TOPIC_IDS, close_hierarchy
 
 
@@ -62,6 +62,37 @@ def test_text_sample_weight_changes_only_the_text_stage(small_model) -> None:
     a = model.text_models_[0][0].coef_
     b = other.text_models_[0][0].coef_
     assert not np.allclose(a, b)
+
+
+def test_carry_rows_follow_the_reference_chain() -> None:
+    """The carry model learns from statements right after a topical one, within a document."""
+    texts = ["Saisie de cannabis au port.", "Ces réseaux seront démantelés.", "Il fait beau.",
+             "Le port a rouvert.", "Visas en baisse."]
+    X = [StatementContext(t, tuple(reversed(texts[max(0, i - 8):i]))) for i, t in enumerate(texts)]
+    X[4] = StatementContext(texts[4])  # first statement of another document
+    y = np.zeros((5, 6), dtype=int)
+    drugs, security = TOPIC_IDS.index("drugs"), TOPIC_IDS.index("security")
+    y[0, [drugs, security]] = y[1, [drugs, security]] = 1
+    y[4, TOPIC_IDS.index("migration")] = 1
+    groups = np.array([0, 0, 0, 0, 1])
+    index, target, rows = _carry_rows(X, y, groups, None)
+    assert list(index) == [1, 2] and list(target) == [1, 0] and rows == texts[1:3]
+    # With the ctx flags: a carried statement not flagged ctx (its own words name the topic)
+    # teaches nothing about referring back.
+    index, target, _ = _carry_rows(X, y, groups, [False] * 5)
+    assert list(index) == [2] and list(target) == [0]
+
+
+def test_carry_model_is_optional(small_model) -> None:
+    model, X, y = small_model
+    assert model.carry_model_ is not None
+    scored = model.score_texts(X[:30])
+    assert ((scored.carry >= 0) & (scored.carry <= 1)).all() and scored.carry.std() > 0
+    plain = TopicClassifier(n_folds=3, carry_C=None).fit(X, y, groups=list(range(len(X))))
+    assert plain.carry_model_ is None
+    n_with = model._context_inputs(X[:5], scored)[0].shape[1]
+    n_without = plain._context_inputs(X[:5], plain.score_texts(X[:5]))[0].shape[1]
+    assert n_with == n_without + 3
 
 
 def test_hierarchy_enforced() -> None:

@@ -8,8 +8,10 @@ Two stages, one logistic regression per topic in each:
 2. *context*: the text scores of the statement and of the statements before it (the nearest
    two, and the strongest and mean over a window of :data:`~bilatag.features.CONTEXT_WINDOW`),
    crossed with the cues by which the statement refers back (LABELS.md rules 2 and 5:
-   « ces réseaux », « à ce titre »), and the scores of the two statements after it (whether
-   the passage stays on the subject). Trained on out-of-fold text scores (grouped by document),
+   « ces réseaux », « à ce titre ») and with the probability that the statement carries on
+   the topic of the one before it (a *carry* model learned from the corpus's context-only
+   statements), and the scores of the two statements after it (whether the passage stays on
+   the subject). Trained on out-of-fold text scores (grouped by document),
    so it learns how far to trust the text models on statements they have not seen. Its
    outputs are the probabilities reported as ``Statement.scores``; with few, dense inputs a
    logistic regression is well calibrated, which ``bilatag evaluate`` checks.
@@ -95,13 +97,41 @@ class _Scored:
     (kept for explanations; None for out-of-fold scores).
     """
 
-    def __init__(self, texts: list[str], probs: np.ndarray, features: sp.csr_matrix | None) -> None:
+    def __init__(self, texts: list[str], probs: np.ndarray, features: sp.csr_matrix | None,
+                 carry: np.ndarray | None = None) -> None:
         self.index = {t: i for i, t in enumerate(texts)}
         self.texts = texts
         self.probs = probs
         self.features = features
         self.cues = (np.array([context_cues(t) for t in texts]) if texts
                      else np.zeros((0, len(CUE_NAMES))))
+        # Probability that each text carries on a topic of the statement before it.
+        self.carry = carry if carry is not None else np.zeros(len(texts))
+
+
+def _carry_rows(X: Sequence[StatementContext], y: np.ndarray, groups: np.ndarray,
+                from_context: Sequence[bool] | None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Training rows of the carry model: (statement index, carries on or not, text).
+
+    A row is a statement right after a statement with a topic (same document). With
+    ``from_context``, only statements whose topics come from context (target 1 when they share
+    a topic with the previous statement) and statements without topic (target 0).
+    """
+    index, target = [], []
+    for i in range(1, len(X)):
+        if not (X[i].previous and groups[i] == groups[i - 1] and X[i].previous[0] == X[i - 1].text
+                and y[i - 1].any()):
+            continue
+        shares = bool((y[i] & y[i - 1]).any())
+        if from_context is not None:
+            if from_context[i] and shares:
+                index.append(i); target.append(1)
+            elif not y[i].any():
+                index.append(i); target.append(0)
+        else:
+            index.append(i); target.append(int(shares))
+    idx = np.array(index, dtype=int)
+    return idx, np.array(target, dtype=int), [X[i].text for i in idx]
 
 
 def _distinct_texts(X: Sequence[StatementContext]) -> list[str]:
@@ -129,13 +159,19 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     n_folds : folds for the out-of-fold text scores.
     vectorizer : the :class:`StatementVectorizer` (a default one when None).
     class_weight : class weights of the text models.
+    carry_C : inverse regularisation of the *carry* model, a logistic regression over a
+        statement's words and cues that learns from the corpus whether a statement carries on
+        a topic of the statement before it (« ces réseaux », « les intéressés », « leur
+        retour ») or moves on; its probability, crossed with the preceding statements' scores,
+        feeds the context stage. None: no carry model.
     random_state : seed of every random choice (the solvers here are deterministic).
     """
 
     def __init__(self, C: float = 8.0, lexicon_C: float = 0.3, context_C: float = 1.0,
                  use_context: bool = True, context_passes: int = 2, n_folds: int = 5,
                  vectorizer: StatementVectorizer | None = None,
-                 class_weight: str | None = "balanced", random_state: int = 0) -> None:
+                 class_weight: str | None = "balanced", carry_C: float | None = 3.0,
+                 random_state: int = 0) -> None:
         self.C = C
         self.lexicon_C = lexicon_C
         self.context_C = context_C
@@ -144,12 +180,14 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         self.n_folds = n_folds
         self.vectorizer = vectorizer
         self.class_weight = class_weight
+        self.carry_C = carry_C
         self.random_state = random_state
 
     # -- training -------------------------------------------------------------------------
     def fit(self, X: Sequence[StatementContext], y: np.ndarray,
             groups: Sequence[object] | None = None,
-            text_sample_weight: Sequence[float] | None = None) -> TopicClassifier:
+            text_sample_weight: Sequence[float] | None = None,
+            from_context: Sequence[bool] | None = None) -> TopicClassifier:
         """Fit both stages; thresholds default to 0.5 until :meth:`tune_thresholds`.
 
         ``text_sample_weight`` weighs the statements in the text stage only (for example less
@@ -167,7 +205,10 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         features = self.vectorizer_.fit_transform([c.text for c in X])
         self.views_ = self.vectorizer_.views()
         self.text_models_ = self._fit_text(features, y, weight)
-        oof = self._out_of_fold(X, features, y, groups, weight)
+        groups = np.asarray(groups if groups is not None else np.arange(len(X)))
+        carry_rows = _carry_rows(X, y, groups, from_context)
+        self.carry_model_ = self._fit_carry(features, carry_rows)
+        oof = self._out_of_fold(X, features, y, groups, weight, carry_rows)
         self.context_models_ = []
         previous: dict[str, np.ndarray] | None = None
         for _ in range(self.context_passes if self.use_context else 1):
@@ -192,20 +233,45 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
                 .fit(cols, y[:, k], sample_weight=weight) for k in range(len(TOPIC_IDS))])
         return models
 
-    def _out_of_fold(self, X, features, y, groups, weight) -> _Scored:
+    def _carry_inputs(self, features, texts: Sequence[str]):
+        """Inputs of the carry model: the word n-grams and the context cues of each text."""
+        words = features[:, :self.vectorizer_.n_word_features_]
+        cues = np.array([context_cues(t) for t in texts]).reshape(len(texts), len(CUE_NAMES))
+        return sp.hstack([words, sp.csr_matrix(cues)], format="csr")
+
+    def _fit_carry(self, features, rows: tuple[np.ndarray, np.ndarray, list[str]],
+                   keep: np.ndarray | None = None) -> LogisticRegression | None:
+        index, target, texts = rows
+        if keep is not None:
+            index, target, texts = index[keep], target[keep], [texts[i] for i in np.flatnonzero(keep)]
+        if self.carry_C is None or len(np.unique(target)) < 2:
+            return None
+        return LogisticRegression(C=self.carry_C, max_iter=5000, solver="liblinear",
+                                  random_state=self.random_state).fit(
+            self._carry_inputs(features[index], texts), target)
+
+    def _carry_proba(self, model: LogisticRegression | None, features, texts: Sequence[str]) -> np.ndarray:
+        if model is None:
+            return np.zeros(len(texts))
+        return _row_proba(model, self._carry_inputs(features, texts))
+
+    def _out_of_fold(self, X, features, y, groups, weight, carry_rows) -> _Scored:
         """Text-stage probabilities of every text of X, from models that did not see its document."""
-        groups = np.asarray(groups if groups is not None else np.arange(len(X)))
         n_folds = min(self.n_folds, len(np.unique(groups)))
         texts = _distinct_texts(X)
         probs = np.zeros((len(texts), len(self.views_) * len(TOPIC_IDS)))
+        carry = np.zeros(len(texts))
         row = {t: i for i, t in enumerate(texts)}
         for train, test in GroupKFold(n_splits=n_folds).split(features, y, groups):
             models = self._fit_text(features[train], y[train],
                                     None if weight is None else weight[train])
+            carry_model = self._fit_carry(features, carry_rows, np.isin(carry_rows[0], train))
             fold = sorted({X[i].text for i in test} | {p for i in test for p in X[i].previous}
                           | {f for i in test for f in X[i].following})
-            probs[[row[t] for t in fold]] = self._text_proba(models, self.vectorizer_.transform(fold))
-        return _Scored(texts, probs, None)
+            fold_features = self.vectorizer_.transform(fold)
+            probs[[row[t] for t in fold]] = self._text_proba(models, fold_features)
+            carry[[row[t] for t in fold]] = self._carry_proba(carry_model, fold_features, fold)
+        return _Scored(texts, probs, None, carry)
 
     # -- inference ------------------------------------------------------------------------
     def _text_proba(self, models: list[list[LogisticRegression]], features) -> np.ndarray:
@@ -224,7 +290,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         if not texts:
             return _Scored([], np.zeros((0, n_cols)), None)
         features = self.vectorizer_.transform(texts)
-        return _Scored(texts, self._text_proba(self.text_models_, features), features)
+        return _Scored(texts, self._text_proba(self.text_models_, features), features,
+                       self._carry_proba(getattr(self, "carry_model_", None), features, texts))
 
     def _context_inputs(self, X: Sequence[StatementContext], scored: _Scored,
                         previous: dict[str, np.ndarray] | None = None) -> list[np.ndarray]:
@@ -257,6 +324,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
             following[i, :len(c.following[:2])] = [scored.index[f] for f in c.following[:2]]
         next_p = padded[following]                                      # (n, 2, topics)
         title = cues[:, CUE_NAMES.index("no_final_punct")]
+        carry = scored.carry[own] if n else np.zeros(0)
         if previous is not None:
             # The previous pass's scores of the preceding statements, nearest first; then _EPS.
             rows = {t: i for i, t in enumerate(previous)}
@@ -283,10 +351,14 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
             ]
             nxt = next_p[:, :, k]
             columns += [_logit(nxt[:, 0]), _logit(nxt[:, 1]), title * nxt[:, 0]]
+            if self.carry_C is not None:
+                columns += [carry * p1, carry * best, carry * (1 - p0) * p1]
             if previous is not None:
                 earlier = earlier_p[:, :, k]
                 columns += [_logit(earlier[:, 0]), _logit(earlier[:, 1]), cues * earlier[:, :1],
                             chain * earlier[:, 1], earlier.max(axis=1)]
+                if self.carry_C is not None:
+                    columns += [carry * earlier[:, 0], carry * earlier.max(axis=1)]
             out.append(np.column_stack(columns))
         return out
 

@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 #: Hyper-parameters of the shipped model (chosen on the development split).
 DEFAULT_PARAMS: dict[str, Any] = {"C": 8.0, "lexicon_C": 0.3, "context_C": 1.0, "use_context": True,
-                                  "context_passes": 2, "n_folds": 5}
+                                  "context_passes": 2, "n_folds": 5,
+                                  "carry_C": 3.0}
 SEED = 0
 #: Text-stage weight of statements whose topic comes only from context (chosen on dev).
 CTX_TEXT_WEIGHT = 0.3
@@ -37,7 +38,8 @@ def fit_model(train_docs: Sequence[GoldDocument], dev_docs: Sequence[GoldDocumen
     weight = [CTX_TEXT_WEIGHT if "ctx" in st.flags else 1.0
               for doc in train_docs for st in doc.statements]
     model = TopicClassifier(random_state=SEED, **{**DEFAULT_PARAMS, **params})
-    model.fit(X, y, groups=groups, text_sample_weight=weight)
+    from_context = [w != 1.0 for w in weight]
+    model.fit(X, y, groups=groups, text_sample_weight=weight, from_context=from_context)
     X_dev, y_dev, _ = training_arrays(dev_docs)
     return model.tune_thresholds(model.predict_proba(X_dev), y_dev)
 
