@@ -68,6 +68,16 @@ def statements(text: str) -> list[str]:
     ("Il a hésité… et il a signé.", ["Il a hésité… et il a signé."]),
     # transcript speaker labels
     ("Le Président. – La séance est ouverte.", ["Le Président. – La séance est ouverte."]),
+    # multi-level numbering of a report's sections
+    ("4.1. Tendances générales\nII.3. Coopération avec le Maroc",
+     ["4.1. Tendances générales", "II.3. Coopération avec le Maroc"]),
+    # a headline's kicker: the title line stays one statement ...
+    ("EN DIRECT. Marseille : coup de filet contre le narcotrafic", ["EN DIRECT. Marseille : coup de filet contre le narcotrafic"]),
+    ("Rennes. Mineurs isolés : un nouveau lieu d'accueil", ["Rennes. Mineurs isolés : un nouveau lieu d'accueil"]),
+    ("Lire aussi. Ceuta : la frontière fermée", ["Lire aussi. Ceuta : la frontière fermée"]),
+    # ... but not a sentence, nor a line whose first part is not a kicker
+    ("Rabat. Le ministre a reçu son homologue.", ["Rabat.", "Le ministre a reçu son homologue."]),
+    ("Il est parti. Nous restons ici", ["Il est parti.", "Nous restons ici"]),
 ])
 def test_rules(text: str, expected: list[str]) -> None:
     assert statements(text) == expected

@@ -13,8 +13,10 @@ Rules (LABELS.md, "Statements"):
   a lowercase word after them (``L'objectif ? renforcer``, ``!» a-t-il lancé``) is no boundary;
 - a period glued to an uppercase word (``à Alger.Le géant``) is a boundary;
 - no boundary after abbreviations (M., MM., Dr, art., p., av. ...), initials (J.-Y. Le Drian),
-  list markers at the start of a line (``1. Renforcer``), inside URLs, or after a bracketed
-  ellipsis (``(...)``, ``[…]``);
+  list markers at the start of a line (``1. Renforcer``, ``4.1. Tendances``), inside URLs, or
+  after a bracketed ellipsis (``(...)``, ``[…]``);
+- a title line (no final punctuation) is one statement even when a short kicker and a period
+  open it (``EN DIRECT. Marseille : ...``, ``Rennes. Mineurs isolés : ...``);
 - a leading ``date YYYY-MM[-DD]`` marker is the document's date, not a statement.
 """
 
@@ -51,8 +53,16 @@ _ABBREV_LOWER = frozenset(
 )
 # Initials: "J", "J.-Y", "Ch", "Ph", "M.-A".
 _INITIALS = re.compile(r"(?:[A-ZÀ-ÖØ-Ý]h?\.-?)*[A-ZÀ-ÖØ-Ý]h?")
-# A list marker opening a line: "1", "12", "a", "IV" (followed by the period being examined).
-_LIST_MARKER = re.compile(r"[^\S\n]*(?:[-•*–—][^\S\n]*)?(?:\d{1,3}|[a-zA-Z]|[IVXLC]{1,6})")
+# A list marker opening a line: "1", "12", "a", "IV", "4.1", "II.3" (followed by the period
+# being examined).
+_LIST_MARKER = re.compile(
+    r"[^\S\n]*(?:[-•*–—][^\S\n]*)?(?:\d{1,3}|[a-zA-Z]|[IVXLC]{1,6})(?:\.(?:\d{1,3}|[a-zA-Z]))*")
+# A kicker opening a headline: 1-3 capitalised words ("EN DIRECT", "VIDÉO", "Rennes",
+# "Saint-Denis") or a usual rubric ("Lire aussi", "À voir").
+_KICKER = re.compile(r"[^\S\n]*[A-ZÀ-ÖØ-Ý][^\s.!?…]*(?:[ \u00a0][A-ZÀ-ÖØ-Ý][^\s.!?…]*){0,2}")
+_RUBRIC = re.compile(r"[^\S\n]*(?:[àÀaA] )?(?:lire|voir|écouter|regarder)(?: aussi| également)?"
+                     r"|[^\S\n]*(?:en )?direct|[^\S\n]*(?:l')?essentiel", re.I)
+_FINAL = re.compile(r"[.!?…][»”\"')\]\s\u00a0\u202f]*\Z")
 _ERA = re.compile(r"(?:av|apr)\.\s*J\.-C", re.I)
 
 
@@ -159,8 +169,19 @@ def _boundary_after(text: str, i: int, j: int, line_start: int, line_end: int) -
             return None
     if punct == "." and _ends_abbreviation(text, i, line_start):
         return None
+    if punct == "." and not glued and _is_kicker(text, i, k, line_start, line_end):
+        return None
     return k
 
+
+def _is_kicker(text: str, i: int, k: int, line_start: int, line_end: int) -> bool:
+    """Whether the period at ``i`` closes a headline's kicker: a title line (no final
+    punctuation) that opens with one to three words and a period (``EN DIRECT. Marseille :
+    ...``, ``Rennes. Mineurs isolés : ...``, ``Lire aussi. Rezé : ...``): the line is one
+    title, not two statements."""
+    if not (_KICKER.fullmatch(text, line_start, i) or _RUBRIC.fullmatch(text, line_start, i)):
+        return False
+    return _FINAL.search(text[k:line_end]) is None
 
 def _skip_closers(text: str, j: int, line_end: int) -> int:
     """Skip closing quotes and brackets after a terminal run (``.»``, ``. »``, ``?")``)."""
