@@ -1,0 +1,85 @@
+"""Model selection by grouped cross-validation over train + dev (the test split is never read).
+
+The development split alone (about 2,300 statements) is too small to tell settings apart that
+differ by a few tenths of a point of F1. This script scores each setting on out-of-fold
+predictions of every train and dev statement (5 folds grouped by document, about 12,400
+statements), with per-topic thresholds chosen on those predictions, as ``bilatag train`` chooses
+them on dev. Settings are ``TopicClassifier`` parameters on top of the shipped ones
+(``bilatag.training.DEFAULT_PARAMS``); ``ctx_text_weight`` sets the text-stage weight of the
+context-only statements.
+
+    python benchmarks/selection.py                       # the shipped setting
+    python benchmarks/selection.py carry_C=None carry_C=10 ctx_text_weight=0.5
+
+Each setting costs about 2.5 minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+
+import numpy as np
+from _common import DATA, save, timed
+from sklearn.model_selection import GroupKFold
+
+from bilatag import training
+from bilatag.corpus import read_splits, training_arrays
+from bilatag.evaluate import topic_scores
+from bilatag.model import TopicClassifier
+from bilatag.topics import TOPIC_IDS
+
+
+def parse_setting(text: str) -> dict:
+    """``"carry_C=None"`` -> ``{"carry_C": None}`` (an empty string: the shipped setting)."""
+    if not text:
+        return {}
+    name, _, value = text.partition("=")
+    return {name: ast.literal_eval(value)}
+
+
+def cross_validate(docs, setting: dict, folds: int = 5) -> dict:
+    """Out-of-fold micro/macro-F1, per-topic F1 and false-alarm rate of one setting."""
+    setting = dict(setting)
+    ctx_weight = setting.pop("ctx_text_weight", training.CTX_TEXT_WEIGHT)
+    X, y, groups = training_arrays(docs)
+    from_context = np.array(["ctx" in st.flags for doc in docs for st in doc.statements])
+    weight = np.where(from_context, ctx_weight, 1.0)
+    group_ids = np.unique(np.asarray(groups), return_inverse=True)[1]
+    proba = np.zeros(y.shape)
+    model = None
+    for train, test in GroupKFold(n_splits=folds).split(X, y, group_ids):
+        model = TopicClassifier(random_state=training.SEED, **{**training.DEFAULT_PARAMS, **setting})
+        model.fit([X[i] for i in train], y[train], groups=group_ids[train],
+                  text_sample_weight=weight[train], from_context=from_context[train])
+        proba[test] = model.predict_proba([X[i] for i in test])
+    predicted = model.tune_thresholds(proba, y).decide(proba)
+    per_topic, micro, macro = topic_scores(predicted, y)
+    none = y.sum(axis=1) == 0
+    return {"micro_f1": round(micro, 4), "macro_f1": round(macro, 4),
+            "false_alarm_rate": round(float((predicted[none].sum(axis=1) > 0).mean()), 4),
+            "per_topic_f1": {t: round(per_topic[t].f1, 4) for t in TOPIC_IDS}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("settings", nargs="*", default=[""],
+                        help="NAME=VALUE, one setting per argument (none: the shipped setting)")
+    parser.add_argument("--folds", type=int, default=5)
+    args = parser.parse_args()
+    splits = read_splits(DATA)
+    docs = splits["train"] + splits["dev"]
+    n = sum(len(d.statements) for d in docs)
+    print(f"{len(docs)} train+dev documents, {n} statements, {args.folds} folds", file=sys.stderr)
+    rows = []
+    for text in args.settings:
+        result, seconds = timed(cross_validate, docs, parse_setting(text), args.folds)
+        rows.append({"setting": text or "shipped", **result, "seconds": round(seconds)})
+        print(f"{text or 'shipped':28s} micro {result['micro_f1']:.4f}  macro {result['macro_f1']:.4f}"
+              f"  FA {result['false_alarm_rate']:.4f}  ({seconds:.0f} s)", flush=True)
+    print(f"written to {save('selection', {'folds': args.folds, 'statements': n, 'rows': rows})}")
+
+
+if __name__ == "__main__":
+    main()
