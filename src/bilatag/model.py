@@ -109,14 +109,10 @@ class ContextModel(ClassifierMixin, BaseEstimator):
     def fit(self, X: np.ndarray, y: np.ndarray) -> ContextModel:
         """Fit the logistic regression and, with ``boosting``, the trees; returns self."""
         self.logistic_ = LogisticRegression(C=self.C, max_iter=5000).fit(X, y)
-        self.boosting_ = None
-        if self.boosting:
-            # One OpenMP thread: the same trees on any machine (sums in one order), and no
-            # oversubscription when several trainings share the cores.
-            with threadpool_limits(limits=1, user_api="openmp"):
-                self.boosting_ = HistGradientBoostingClassifier(
-                    max_iter=200, learning_rate=0.05, max_leaf_nodes=15, l2_regularization=1.0,
-                    early_stopping=False, random_state=self.random_state).fit(X, y)
+        self.boosting_ = (HistGradientBoostingClassifier(
+            max_iter=200, learning_rate=0.05, max_leaf_nodes=15, l2_regularization=1.0,
+            early_stopping=False, random_state=self.random_state).fit(X, y)
+            if self.boosting else None)
         self.classes_ = self.logistic_.classes_
         return self
 
