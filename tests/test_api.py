@@ -135,33 +135,3 @@ def test_evidence_points_into_the_document() -> None:
         assert doc.text[ev.start:ev.end] == ev.text
         assert ev.weight > 0
     assert any("immigration" in ev.text or "passeurs" in ev.text for ev in evidence)
-
-
-def test_processes_after_training_in_the_parent(tmp_path) -> None:
-    """Workers forked by tag_many(n_process=2) after the parent fitted a model (whose trees use
-    an OpenMP thread pool) must not hang: run in a subprocess with a timeout."""
-    import subprocess
-    import sys
-    import textwrap
-
-    script = textwrap.dedent("""
-        import bilatag
-        from bilatag.corpus import read_splits, training_arrays
-        from bilatag.model import TopicClassifier
-        from bilatag.tagger import Tagger
-        import sys
-        docs = read_splits(sys.argv[1])["train"][:60]
-        X, y, groups = training_arrays(docs)
-        model = TopicClassifier(n_folds=2).fit(X, y, groups=groups)
-        tagger = Tagger(model, explain=False)
-        texts = [d.text for d in docs[:8]]
-        single = [d.to_dict() for d in tagger.tag_many(texts)]
-        multi = [d.to_dict() for d in tagger.tag_many(texts, n_process=2, batch_size=2)]
-        assert single == multi
-        print("ok")
-    """)
-    from conftest import DATA
-    done = subprocess.run([sys.executable, "-c", script, str(DATA)], capture_output=True,
-                          text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip().endswith("ok")

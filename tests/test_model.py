@@ -14,7 +14,7 @@ from bilatag.features import (
     context_cues,
     cue_spans,
 )
-from bilatag.model import ContextModel, TopicClassifier, _carry_rows, enforce_hierarchy
+from bilatag.model import TopicClassifier, _carry_rows, enforce_hierarchy
 from bilatag.topics import TOPIC_IDS, close_hierarchy
 
 
@@ -93,28 +93,6 @@ def test_carry_model_is_optional(small_model) -> None:
     n_with = model._context_inputs(X[:5], scored)[0].shape[1]
     n_without = plain._context_inputs(X[:5], plain.score_texts(X[:5]))[0].shape[1]
     assert n_with == n_without + 3
-
-
-def test_context_model_blends_logistic_and_trees() -> None:
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(400, 5))
-    y = ((X[:, 0] > 0) & (X[:, 1] > 0)).astype(int)  # an interaction a linear model misses
-    blend = ContextModel(boosting=True)
-    assert blend.fit(X, y) is blend and clone(blend).get_params() == blend.get_params()
-    linear = ContextModel(boosting=False).fit(X, y)
-    p_blend, p_linear = blend.positive_proba(X), linear.positive_proba(X)
-    assert ((p_blend >= 0) & (p_blend <= 1)).all()
-    assert np.allclose(p_linear, linear.logistic_.predict_proba(X)[:, 1])
-    assert np.allclose(blend.predict_proba(X).sum(axis=1), 1.0)
-    assert np.allclose(blend.log_odds(X), np.log(p_blend / (1 - p_blend)), atol=1e-6)
-    # the trees catch the interaction: better log-loss than the logistic regression alone
-    def log_loss(p):
-        p = np.clip(p, 1e-6, 1 - 1e-6)
-        return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
-    assert log_loss(p_blend) < log_loss(p_linear)
-    # a row's probability does not depend on its batch
-    assert np.array_equal(blend.positive_proba(X[:7]), p_blend[:7])
-    assert blend.coef_.shape == (1, 5)
 
 
 def test_hierarchy_enforced() -> None:

@@ -1,6 +1,6 @@
 """The topic classifier: a scikit-learn estimator over :class:`~bilatag.features.StatementContext`.
 
-Two stages, per topic:
+Two stages, one logistic regression per topic in each:
 
 1. *text*: a statement's own words (:class:`~bilatag.features.StatementVectorizer`);
    Two text models per topic: TF-IDF word and character n-grams, and the domain lexicon
@@ -12,10 +12,9 @@ Two stages, per topic:
    the topic of the one before it (a *carry* model learned from the corpus's context-only
    statements), and the scores of the two statements after it (whether the passage stays on
    the subject). Trained on out-of-fold text scores (grouped by document),
-   so it learns how far to trust the text models on statements they have not seen. Each
-   topic's context model (:class:`ContextModel`) averages a logistic regression and
-   gradient-boosted trees over these few, dense inputs; its outputs are the probabilities
-   reported as ``Statement.scores``, whose calibration ``bilatag evaluate`` checks.
+   so it learns how far to trust the text models on statements they have not seen. Its
+   outputs are the probabilities reported as ``Statement.scores``; with few, dense inputs a
+   logistic regression is well calibrated, which ``bilatag evaluate`` checks.
 
 Then the hierarchy: a parent's score is at least its children's, a statement gets a topic when
 its score reaches the topic's threshold (chosen on the development set), and every child brings
@@ -31,11 +30,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
 
 from .features import (
     CUE_NAMES,
@@ -47,7 +44,7 @@ from .features import (
 )
 from .topics import PARENT, TOPIC_IDS, close_matrix
 
-__all__ = ["TopicClassifier", "ContextModel", "Evidence", "Explanations", "enforce_hierarchy"]
+__all__ = ["TopicClassifier", "Evidence", "Explanations", "enforce_hierarchy"]
 
 _EPS = 1e-4
 _REFERRING = 2  # the first cues of CUE_NAMES (anaphoric noun phrase, connective) refer back
@@ -90,56 +87,6 @@ def _row_proba(model: LogisticRegression, z: np.ndarray) -> np.ndarray:
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, _EPS, 1 - _EPS)
     return np.log(p / (1 - p))
-
-
-class ContextModel(ClassifierMixin, BaseEstimator):
-    """One topic's context stage: a logistic regression over the context inputs, averaged with
-    gradient-boosted trees (``boosting=True``) that catch the interactions a linear model cannot
-    (a referring cue *and* a topical previous statement *and* weak own words).
-
-    ``positive_proba`` is computed row by row (a statement's score does not depend on its
-    batch). The logistic part's ``coef_`` explains the statement's own words (evidence).
-    """
-
-    def __init__(self, C: float = 1.0, boosting: bool = True, random_state: int = 0) -> None:
-        self.C = C
-        self.boosting = boosting
-        self.random_state = random_state
-
-    def fit(self, X: np.ndarray, y: np.ndarray) -> ContextModel:
-        """Fit the logistic regression and, with ``boosting``, the trees; returns self."""
-        self.logistic_ = LogisticRegression(C=self.C, max_iter=5000).fit(X, y)
-        self.boosting_ = (HistGradientBoostingClassifier(
-            max_iter=200, learning_rate=0.05, max_leaf_nodes=15, l2_regularization=1.0,
-            early_stopping=False, random_state=self.random_state).fit(X, y)
-            if self.boosting else None)
-        self.classes_ = self.logistic_.classes_
-        return self
-
-    @property
-    def coef_(self) -> np.ndarray:
-        """Weights of the logistic part (the linear share of the context inputs)."""
-        return self.logistic_.coef_
-
-    def positive_proba(self, X: np.ndarray) -> np.ndarray:
-        """Probability of the topic for each row."""
-        proba = _row_proba(self.logistic_, X)
-        if self.boosting_ is not None:
-            # One OpenMP thread: the batches are small, and a worker forked by
-            # tag_many(n_process=...) must not wait on its parent's OpenMP thread pool.
-            with threadpool_limits(limits=1, user_api="openmp"):
-                trees = self.boosting_.predict_proba(X)[:, 1]
-            proba = 0.5 * proba + 0.5 * trees
-        return proba
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """``(n, 2)`` probabilities, scikit-learn style."""
-        p = self.positive_proba(X)
-        return np.column_stack([1 - p, p])
-
-    def log_odds(self, X: np.ndarray) -> np.ndarray:
-        """Log-odds of the topic for each row."""
-        return _logit(self.positive_proba(X))
 
 
 class _Scored:
@@ -217,9 +164,6 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         a topic of the statement before it (« ces réseaux », « les intéressés », « leur
         retour ») or moves on; its probability, crossed with the preceding statements' scores,
         feeds the context stage. None: no carry model.
-    context_boosting : each topic's context stage averages its logistic regression with
-        gradient-boosted trees over the same inputs (:class:`ContextModel`); False: the
-        logistic regression alone.
     random_state : seed of every random choice (the solvers here are deterministic).
     """
 
@@ -227,7 +171,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
                  use_context: bool = True, context_passes: int = 2, n_folds: int = 5,
                  vectorizer: StatementVectorizer | None = None,
                  class_weight: str | None = "balanced", carry_C: float | None = 3.0,
-                 context_boosting: bool = True, random_state: int = 0) -> None:
+                 random_state: int = 0) -> None:
         self.C = C
         self.lexicon_C = lexicon_C
         self.context_C = context_C
@@ -237,7 +181,6 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         self.vectorizer = vectorizer
         self.class_weight = class_weight
         self.carry_C = carry_C
-        self.context_boosting = context_boosting
         self.random_state = random_state
 
     # -- training -------------------------------------------------------------------------
@@ -270,8 +213,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         previous: dict[str, np.ndarray] | None = None
         for _ in range(self.context_passes if self.use_context else 1):
             z = self._context_inputs(X, oof, previous)
-            models = [ContextModel(C=self.context_C, boosting=self.context_boosting,
-                                   random_state=self.random_state).fit(z[k], y[:, k])
+            models = [LogisticRegression(C=self.context_C, max_iter=5000).fit(z[k], y[:, k])
                       for k in range(len(TOPIC_IDS))]
             self.context_models_.append(models)
             previous = self._pass_output(X, models, z)
@@ -421,10 +363,10 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         return out
 
     @staticmethod
-    def _pass_output(X: Sequence[StatementContext], models: list[ContextModel],
+    def _pass_output(X: Sequence[StatementContext], models: list[LogisticRegression],
                      z: list[np.ndarray]) -> dict[str, np.ndarray]:
         """One pass's scores of each statement, by text (the next pass's ``previous``)."""
-        proba = enforce_hierarchy(np.column_stack([m.positive_proba(z[k]) for k, m in enumerate(models)]))
+        proba = enforce_hierarchy(np.column_stack([_row_proba(m, z[k]) for k, m in enumerate(models)]))
         return {c.text: row for c, row in zip(X, proba)}
 
     def _final_inputs(self, X: Sequence[StatementContext], scored: _Scored) -> list[np.ndarray]:
@@ -443,7 +385,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
 
     def _proba_from(self, X: Sequence[StatementContext], scored: _Scored) -> np.ndarray:
         z = self._final_inputs(X, scored)
-        out = np.column_stack([m.positive_proba(z[k]) for k, m in enumerate(self.context_models_[-1])])
+        out = np.column_stack([_row_proba(m, z[k]) for k, m in enumerate(self.context_models_[-1])])
         return enforce_hierarchy(out)
 
     def predict_proba(self, X: Sequence[StatementContext]) -> np.ndarray:
@@ -500,14 +442,14 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         scored = self.score_texts(X)
         z = self._final_inputs(X, scored)
         final = self.context_models_[-1]
-        proba = enforce_hierarchy(np.column_stack([m.positive_proba(z[k]) for k, m in enumerate(final)]))
+        proba = enforce_hierarchy(np.column_stack([_row_proba(m, z[k]) for k, m in enumerate(final)]))
         decided = self.decide(proba)
         gains = np.zeros(decided.shape)
         rows = [i for i, c in enumerate(X) if decided[i].any() and (c.previous or c.following)]
         if self.use_context and rows:
             # Log-odds with the neighbouring statements minus the statement read alone.
             alone = self._final_inputs([StatementContext(X[i].text) for i in rows], scored)
-            gains[rows] = np.column_stack([m.log_odds(z[k][rows]) - m.log_odds(alone[k])
+            gains[rows] = np.column_stack([m.decision_function(z[k][rows]) - m.decision_function(alone[k])
                                            for k, m in enumerate(final)])
         out: list[dict[str, list[Evidence]]] = []
         for i, (c, offset) in enumerate(zip(X, offsets)):
