@@ -26,7 +26,7 @@ from sklearn.model_selection import GroupKFold
 
 from bilatag import training
 from bilatag.corpus import read_splits, training_arrays
-from bilatag.evaluate import topic_scores
+from bilatag.evaluate import false_alarm_rate, topic_scores
 from bilatag.model import TopicClassifier
 from bilatag.topics import TOPIC_IDS
 
@@ -44,8 +44,7 @@ def cross_validate(docs, setting: dict, folds: int = 5) -> dict:
     setting = dict(setting)
     ctx_weight = setting.pop("ctx_text_weight", training.CTX_TEXT_WEIGHT)
     X, y, groups = training_arrays(docs)
-    from_context = np.array(["ctx" in st.flags for doc in docs for st in doc.statements])
-    weight = np.where(from_context, ctx_weight, 1.0)
+    weight, from_context = training.text_weights(docs, ctx_weight)
     group_ids = np.unique(np.asarray(groups), return_inverse=True)[1]
     proba = np.zeros(y.shape)
     model = None
@@ -56,9 +55,8 @@ def cross_validate(docs, setting: dict, folds: int = 5) -> dict:
         proba[test] = model.predict_proba([X[i] for i in test])
     predicted = model.tune_thresholds(proba, y).decide(proba)
     per_topic, micro, macro = topic_scores(predicted, y)
-    none = y.sum(axis=1) == 0
     return {"micro_f1": round(micro, 4), "macro_f1": round(macro, 4),
-            "false_alarm_rate": round(float((predicted[none].sum(axis=1) > 0).mean()), 4),
+            "false_alarm_rate": round(false_alarm_rate(predicted, y), 4),
             "per_topic_f1": {t: round(per_topic[t].f1, 4) for t in TOPIC_IDS}}
 
 

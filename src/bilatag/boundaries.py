@@ -183,6 +183,7 @@ def _is_kicker(text: str, i: int, k: int, line_start: int, line_end: int) -> boo
         return False
     return _FINAL.search(text[k:line_end]) is None
 
+
 def _skip_closers(text: str, j: int, line_end: int) -> int:
     """Skip closing quotes and brackets after a terminal run (``.»``, ``. »``, ``?")``)."""
     k = j

@@ -17,7 +17,8 @@ from .corpus import GoldDocument
 from .tagger import Tagger
 from .topics import TOPIC_IDS
 
-__all__ = ["TopicScores", "Evaluation", "evaluate", "topic_scores", "calibration", "format_report"]
+__all__ = ["TopicScores", "Evaluation", "evaluate", "topic_scores", "false_alarm_rate", "calibration",
+           "format_report"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,13 @@ def topic_scores(pred: np.ndarray, gold: np.ndarray) -> tuple[dict[str, TopicSco
     return per, micro, macro
 
 
+def false_alarm_rate(pred: np.ndarray, gold: np.ndarray) -> float:
+    """Share of the statements without gold topic that got at least one topic (binary ``(n, 6)``
+    matrices); 0 when every statement has a topic."""
+    none = gold.sum(axis=1) == 0
+    return float((pred[none].sum(axis=1) > 0).mean()) if none.any() else 0.0
+
+
 def calibration(scores: np.ndarray, gold: np.ndarray, bins: int = 10) -> tuple[float, float]:
     """Expected calibration error (equal-width bins) and Brier score over all topic scores."""
     s, g = scores.ravel(), gold.ravel().astype(float)
@@ -112,8 +120,7 @@ def evaluate(tagger: Tagger, docs: Sequence[GoldDocument], n_errors: int = 0) ->
     pred = np.array(preds, dtype=int).reshape(-1, len(TOPIC_IDS))
     gold = np.array(golds, dtype=int).reshape(-1, len(TOPIC_IDS))
     per, micro, macro = topic_scores(pred, gold)
-    none = gold.sum(axis=1) == 0
-    false_alarm = float((pred[none].sum(axis=1) > 0).mean()) if none.any() else 0.0
+    false_alarm = false_alarm_rate(pred, gold)
     ece, brier = calibration(np.array(scores).reshape(-1, len(TOPIC_IDS)), gold)
     sp, sr, sf = _f1(tp_spans, n_pred_spans, n_gold_spans)
     return Evaluation(len(docs), len(gold), sp, sr, sf, per, micro, macro,

@@ -94,19 +94,29 @@ class _Scored:
 
     ``index`` maps a text to its row; ``probs`` (rows x views*6) are the text models'
     probabilities, ``cues`` the context cues of each text, ``features`` the feature rows
-    (kept for explanations; None for out-of-fold scores).
+    (kept for explanations; None for out-of-fold scores), ``carry`` the carry model's
+    probability of each text.
     """
 
     def __init__(self, texts: list[str], probs: np.ndarray, features: sp.csr_matrix | None,
-                 carry: np.ndarray | None = None) -> None:
+                 cues: np.ndarray, carry: np.ndarray) -> None:
         self.index = {t: i for i, t in enumerate(texts)}
         self.texts = texts
         self.probs = probs
         self.features = features
-        self.cues = (np.array([context_cues(t) for t in texts]) if texts
-                     else np.zeros((0, len(CUE_NAMES))))
+        self.cues = cues
         # Probability that each text carries on a topic of the statement before it.
-        self.carry = carry if carry is not None else np.zeros(len(texts))
+        self.carry = carry
+
+
+def _cue_matrix(texts: Sequence[str]) -> np.ndarray:
+    """The context cues of each text, shape ``(len(texts), len(CUE_NAMES))``."""
+    return np.array([context_cues(t) for t in texts]).reshape(len(texts), len(CUE_NAMES))
+
+
+def _stage_proba(models: Sequence[LogisticRegression], z: list[np.ndarray]) -> np.ndarray:
+    """One context pass's probabilities ``(n, 6)``, parents at least their children."""
+    return enforce_hierarchy(np.column_stack([_row_proba(m, z[k]) for k, m in enumerate(models)]))
 
 
 def _carry_rows(X: Sequence[StatementContext], y: np.ndarray, groups: np.ndarray,
@@ -233,10 +243,9 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
                 .fit(cols, y[:, k], sample_weight=weight) for k in range(len(TOPIC_IDS))])
         return models
 
-    def _carry_inputs(self, features, texts: Sequence[str]):
+    def _carry_inputs(self, features, cues: np.ndarray):
         """Inputs of the carry model: the word n-grams and the context cues of each text."""
         words = features[:, :self.vectorizer_.n_word_features_]
-        cues = np.array([context_cues(t) for t in texts]).reshape(len(texts), len(CUE_NAMES))
         return sp.hstack([words, sp.csr_matrix(cues)], format="csr")
 
     def _fit_carry(self, features, rows: tuple[np.ndarray, np.ndarray, list[str]],
@@ -248,12 +257,12 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
             return None
         return LogisticRegression(C=self.carry_C, max_iter=5000, solver="liblinear",
                                   random_state=self.random_state).fit(
-            self._carry_inputs(features[index], texts), target)
+            self._carry_inputs(features[index], _cue_matrix(texts)), target)
 
-    def _carry_proba(self, model: LogisticRegression | None, features, texts: Sequence[str]) -> np.ndarray:
+    def _carry_proba(self, model: LogisticRegression | None, features, cues: np.ndarray) -> np.ndarray:
         if model is None:
-            return np.zeros(len(texts))
-        return _row_proba(model, self._carry_inputs(features, texts))
+            return np.zeros(len(cues))
+        return _row_proba(model, self._carry_inputs(features, cues))
 
     def _out_of_fold(self, X, features, y, groups, weight, carry_rows) -> _Scored:
         """Text-stage probabilities of every text of X, from models that did not see its document."""
@@ -261,6 +270,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         texts = _distinct_texts(X)
         probs = np.zeros((len(texts), len(self.views_) * len(TOPIC_IDS)))
         carry = np.zeros(len(texts))
+        cues = _cue_matrix(texts)
         row = {t: i for i, t in enumerate(texts)}
         for train, test in GroupKFold(n_splits=n_folds).split(features, y, groups):
             models = self._fit_text(features[train], y[train],
@@ -268,10 +278,11 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
             carry_model = self._fit_carry(features, carry_rows, np.isin(carry_rows[0], train))
             fold = sorted({X[i].text for i in test} | {p for i in test for p in X[i].previous}
                           | {f for i in test for f in X[i].following})
+            rows = [row[t] for t in fold]
             fold_features = self.vectorizer_.transform(fold)
-            probs[[row[t] for t in fold]] = self._text_proba(models, fold_features)
-            carry[[row[t] for t in fold]] = self._carry_proba(carry_model, fold_features, fold)
-        return _Scored(texts, probs, None, carry)
+            probs[rows] = self._text_proba(models, fold_features)
+            carry[rows] = self._carry_proba(carry_model, fold_features, cues[rows])
+        return _Scored(texts, probs, None, cues, carry)
 
     # -- inference ------------------------------------------------------------------------
     def _text_proba(self, models: list[list[LogisticRegression]], features) -> np.ndarray:
@@ -287,11 +298,12 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "text_models_")
         texts = _distinct_texts(X)
         n_cols = len(self.views_) * len(TOPIC_IDS)
+        cues = _cue_matrix(texts)
         if not texts:
-            return _Scored([], np.zeros((0, n_cols)), None)
+            return _Scored([], np.zeros((0, n_cols)), None, cues, np.zeros(0))
         features = self.vectorizer_.transform(texts)
-        return _Scored(texts, self._text_proba(self.text_models_, features), features,
-                       self._carry_proba(getattr(self, "carry_model_", None), features, texts))
+        return _Scored(texts, self._text_proba(self.text_models_, features), features, cues,
+                       self._carry_proba(self.carry_model_, features, cues))
 
     def _context_inputs(self, X: Sequence[StatementContext], scored: _Scored,
                         previous: dict[str, np.ndarray] | None = None) -> list[np.ndarray]:
@@ -366,8 +378,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     def _pass_output(X: Sequence[StatementContext], models: list[LogisticRegression],
                      z: list[np.ndarray]) -> dict[str, np.ndarray]:
         """One pass's scores of each statement, by text (the next pass's ``previous``)."""
-        proba = enforce_hierarchy(np.column_stack([_row_proba(m, z[k]) for k, m in enumerate(models)]))
-        return {c.text: row for c, row in zip(X, proba)}
+        return {c.text: row for c, row in zip(X, _stage_proba(models, z))}
 
     def _final_inputs(self, X: Sequence[StatementContext], scored: _Scored) -> list[np.ndarray]:
         """Inputs of the last context pass (running the earlier passes)."""
@@ -384,9 +395,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         return self._context_inputs(X, scored, previous)
 
     def _proba_from(self, X: Sequence[StatementContext], scored: _Scored) -> np.ndarray:
-        z = self._final_inputs(X, scored)
-        out = np.column_stack([_row_proba(m, z[k]) for k, m in enumerate(self.context_models_[-1])])
-        return enforce_hierarchy(out)
+        return _stage_proba(self.context_models_[-1], self._final_inputs(X, scored))
 
     def predict_proba(self, X: Sequence[StatementContext]) -> np.ndarray:
         """Calibrated topic probabilities, shape ``(n, 6)``, parents at least their children."""
@@ -442,7 +451,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         scored = self.score_texts(X)
         z = self._final_inputs(X, scored)
         final = self.context_models_[-1]
-        proba = enforce_hierarchy(np.column_stack([_row_proba(m, z[k]) for k, m in enumerate(final)]))
+        proba = _stage_proba(final, z)
         decided = self.decide(proba)
         gains = np.zeros(decided.shape)
         rows = [i for i, c in enumerate(X) if decided[i].any() and (c.previous or c.following)]

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .corpus import SPLITS, GoldDocument, corpus_hash, read_splits, training_arrays
 from .evaluate import evaluate
 from .model import TopicClassifier
@@ -14,7 +16,7 @@ from .persist import save_model
 from .tagger import Tagger
 from .topics import TOPIC_IDS
 
-__all__ = ["DEFAULT_PARAMS", "CTX_TEXT_WEIGHT", "fit_model", "train"]
+__all__ = ["DEFAULT_PARAMS", "CTX_TEXT_WEIGHT", "text_weights", "fit_model", "train"]
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,15 @@ SEED = 0
 CTX_TEXT_WEIGHT = 0.3
 
 
+def text_weights(docs: Sequence[GoldDocument], ctx_text_weight: float = CTX_TEXT_WEIGHT
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """``(weights, from_context)`` of the statements of ``docs``, in order: the statements
+    flagged ``ctx`` (their topic comes only from context) weigh ``ctx_text_weight`` in the
+    text stage, the others 1."""
+    from_context = np.array([("ctx" in st.flags) for doc in docs for st in doc.statements], dtype=bool)
+    return np.where(from_context, ctx_text_weight, 1.0), from_context
+
+
 def fit_model(train_docs: Sequence[GoldDocument], dev_docs: Sequence[GoldDocument],
               **params: Any) -> TopicClassifier:
     """Fit on ``train_docs``, then choose the thresholds on ``dev_docs``.
@@ -35,10 +46,8 @@ def fit_model(train_docs: Sequence[GoldDocument], dev_docs: Sequence[GoldDocumen
     weigh :data:`CTX_TEXT_WEIGHT` in the text stage; the context stage sees them in full.
     """
     X, y, groups = training_arrays(train_docs)
-    weight = [CTX_TEXT_WEIGHT if "ctx" in st.flags else 1.0
-              for doc in train_docs for st in doc.statements]
+    weight, from_context = text_weights(train_docs)
     model = TopicClassifier(random_state=SEED, **{**DEFAULT_PARAMS, **params})
-    from_context = [w != 1.0 for w in weight]
     model.fit(X, y, groups=groups, text_sample_weight=weight, from_context=from_context)
     X_dev, y_dev, _ = training_arrays(dev_docs)
     return model.tune_thresholds(model.predict_proba(X_dev), y_dev)
