@@ -10,6 +10,7 @@ context-only statements.
 
     python benchmarks/selection.py                       # the shipped setting
     python benchmarks/selection.py carry_C=None carry_C=10 ctx_text_weight=0.5
+    python benchmarks/selection.py carry_C=10,ctx_text_weight=0.5   # one setting, two values
 
 Each setting costs about 2.5 minutes on 2 cores.
 """
@@ -32,28 +33,34 @@ from bilatag.topics import TOPIC_IDS
 
 
 def parse_setting(text: str) -> dict:
-    """``"carry_C=None"`` -> ``{"carry_C": None}`` (an empty string: the shipped setting)."""
-    if not text:
-        return {}
-    name, _, value = text.partition("=")
-    return {name: ast.literal_eval(value)}
+    """``"carry_C=None,C=4"`` -> ``{"carry_C": None, "C": 4}`` (empty: the shipped setting)."""
+    setting = {}
+    for item in filter(None, text.split(",")):
+        name, _, value = item.partition("=")
+        setting[name.strip()] = ast.literal_eval(value)
+    return setting
 
 
-def cross_validate(docs, setting: dict, folds: int = 5) -> dict:
-    """Out-of-fold micro/macro-F1, per-topic F1 and false-alarm rate of one setting."""
+def out_of_fold(docs, setting: dict, folds: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(proba, y, groups)``: out-of-fold probabilities of every statement of ``docs``."""
     setting = dict(setting)
     ctx_weight = setting.pop("ctx_text_weight", training.CTX_TEXT_WEIGHT)
     X, y, groups = training_arrays(docs)
     weight, from_context = training.text_weights(docs, ctx_weight)
     group_ids = np.unique(np.asarray(groups), return_inverse=True)[1]
     proba = np.zeros(y.shape)
-    model = None
     for train, test in GroupKFold(n_splits=folds).split(X, y, group_ids):
-        model = TopicClassifier(random_state=training.SEED, **{**training.DEFAULT_PARAMS, **setting})
+        model = TopicClassifier(**{"random_state": training.SEED, **training.DEFAULT_PARAMS, **setting})
         model.fit([X[i] for i in train], y[train], groups=group_ids[train],
                   text_sample_weight=weight[train], from_context=from_context[train])
         proba[test] = model.predict_proba([X[i] for i in test])
-    predicted = model.tune_thresholds(proba, y).decide(proba)
+    return proba, y, group_ids
+
+
+def cross_validate(docs, setting: dict, folds: int = 5) -> dict:
+    """Out-of-fold micro/macro-F1, per-topic F1 and false-alarm rate of one setting."""
+    proba, y, _ = out_of_fold(docs, setting, folds)
+    predicted = TopicClassifier().tune_thresholds(proba, y).decide(proba)
     per_topic, micro, macro = topic_scores(predicted, y)
     return {"micro_f1": round(micro, 4), "macro_f1": round(macro, 4),
             "false_alarm_rate": round(false_alarm_rate(predicted, y), 4),
@@ -63,7 +70,7 @@ def cross_validate(docs, setting: dict, folds: int = 5) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("settings", nargs="*", default=[""],
-                        help="NAME=VALUE, one setting per argument (none: the shipped setting)")
+                        help="NAME=VALUE[,NAME=VALUE...], one setting per argument (none: the shipped setting)")
     parser.add_argument("--folds", type=int, default=5)
     args = parser.parse_args()
     splits = read_splits(DATA)
