@@ -30,8 +30,9 @@ from bilatag.training import fit_model
 
 
 def tune(proba: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Per-topic thresholds maximising F1 on dev (the rule bilatag uses)."""
-    return TopicClassifier().tune_thresholds(proba, y).thresholds_
+    """Per-topic thresholds of a peer: those of the best F1 on dev (the peers' scores are not
+    calibrated, so bilatag's half-the-best-F1 rule would not suit them)."""
+    return TopicClassifier().tune_thresholds(proba, y, rule="argmax").thresholds_
 
 
 def keyword_system(train, dev, test_texts):

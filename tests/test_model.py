@@ -110,12 +110,28 @@ def test_decide_closes_the_hierarchy(small_model) -> None:
     assert y.tolist() == [[1, 1, 0, 1, 0, 1]]
 
 
-def test_thresholds_maximise_f1() -> None:
+def test_argmax_thresholds_maximise_f1() -> None:
     model = TopicClassifier()
     proba = np.tile(np.linspace(0, 1, 40)[:, None], (1, 6))
     y = (np.linspace(0, 1, 40) > 0.62).astype(int)[:, None].repeat(6, axis=1)
-    model.tune_thresholds(proba, y)
+    model.tune_thresholds(proba, y, rule="argmax")
     assert np.all((model.thresholds_ > 0.55) & (model.thresholds_ <= 0.65))
+
+
+def test_default_thresholds_are_half_the_best_f1() -> None:
+    """Calibrated scores: the F1-optimal threshold is half the best F1 (the default rule)."""
+    rng = np.random.default_rng(0)
+    proba = rng.uniform(size=(4000, 6))
+    y = (rng.uniform(size=(4000, 6)) < proba).astype(int)  # calibrated by construction
+    model = TopicClassifier().tune_thresholds(proba, y)
+    best = TopicClassifier().tune_thresholds(proba, y, rule="argmax").thresholds_
+    f1 = [2 * ((proba[:, k] >= best[k]) & (y[:, k] == 1)).sum()
+          / ((proba[:, k] >= best[k]).sum() + y[:, k].sum()) for k in range(6)]
+    np.testing.assert_allclose(model.thresholds_, np.round(np.array(f1) / 2, 4))
+    # On calibrated scores the two rules agree up to the noise of the sample.
+    assert np.all(np.abs(model.thresholds_ - best) < 0.1)
+    with pytest.raises(ValueError, match="rule"):
+        model.tune_thresholds(proba, y, rule="median")
 
 
 def test_context_cues_and_spans() -> None:
@@ -170,3 +186,4 @@ def test_drugs_evidence(tagger) -> None:
     assert "drugs" in st.topics
     words = " ".join(ev.text for ev in st.evidence["drugs"]).lower()
     assert "cannabis" in words or "résine" in words or "go-fast" in words or "go" in words
+
