@@ -135,3 +135,15 @@ def test_evidence_points_into_the_document() -> None:
         assert doc.text[ev.start:ev.end] == ev.text
         assert ev.weight > 0
     assert any("immigration" in ev.text or "passeurs" in ev.text for ev in evidence)
+
+
+def test_tagging_imports_no_training_code() -> None:
+    """The shipped model predicts with NumPy arrays: tagging in a fresh process imports neither
+    the network's trainer nor the tree ensembles (the cold start stays short)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, bilatag; bilatag.tag('Les passeurs ont été arrêtés à Tanger.'); "
+            "print(sorted(m for m in ('sklearn.neural_network', 'sklearn.ensemble') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -187,3 +187,42 @@ def test_drugs_evidence(tagger) -> None:
     words = " ".join(ev.text for ev in st.evidence["drugs"]).lower()
     assert "cannabis" in words or "résine" in words or "go-fast" in words or "go" in words
 
+
+def test_context_model_without_hidden_units_is_the_logistic_regression() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from bilatag.model import ContextModel
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5))
+    y = (X[:, 0] + 0.5 * rng.normal(size=200) > 0).astype(int)
+    model = ContextModel(C=1.0)
+    assert model.fit(X, y) is model and model.layers_ == []
+    reference = LogisticRegression(C=1.0, max_iter=5000).fit(X, y).predict_proba(X)[:, 1]
+    np.testing.assert_allclose(model.positive_proba(X), reference, rtol=1e-10)
+    assert model.predict_proba(X).shape == (200, 2)
+
+
+def test_context_model_network_learns_an_interaction() -> None:
+    """Exclusive or of two inputs: out of a linear model's reach, within the network's."""
+    from bilatag.model import ContextModel
+
+    rng = np.random.default_rng(1)
+    X = rng.integers(0, 2, size=(400, 2)).astype(float) + 0.05 * rng.normal(size=(400, 2))
+    y = (np.round(X[:, 0]) != np.round(X[:, 1])).astype(int)
+    linear = ContextModel(hidden=0).fit(X, y).positive_proba(X)
+    blended = ContextModel(hidden=8, alpha=0.1).fit(X, y).positive_proba(X)
+    assert ((linear > 0.5) == y).mean() < 0.8
+    assert ((blended > 0.5) == y).mean() > 0.95
+
+
+def test_context_model_scores_a_row_independently_of_its_batch() -> None:
+    from bilatag.model import ContextModel
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 12))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    model = ContextModel(hidden=16, alpha=1.0).fit(X, y)
+    batch = model.positive_proba(X)
+    alone = np.array([model.positive_proba(X[i:i + 1])[0] for i in range(0, 300, 37)])
+    assert np.array_equal(batch[::37], alone)  # bit for bit

@@ -1,6 +1,6 @@
 """The topic classifier: a scikit-learn estimator over :class:`~bilatag.features.StatementContext`.
 
-Two stages, one logistic regression per topic in each:
+Two stages, per topic:
 
 1. *text*: a statement's own words (:class:`~bilatag.features.StatementVectorizer`);
    Two text models per topic: TF-IDF word and character n-grams, and the domain lexicon
@@ -12,9 +12,11 @@ Two stages, one logistic regression per topic in each:
    the topic of the one before it (a *carry* model learned from the corpus's context-only
    statements), and the scores of the two statements after it (whether the passage stays on
    the subject). Trained on out-of-fold text scores (grouped by document),
-   so it learns how far to trust the text models on statements they have not seen. Its
-   outputs are the probabilities reported as ``Statement.scores``; with few, dense inputs a
-   logistic regression is well calibrated, which ``bilatag evaluate`` checks.
+   so it learns how far to trust the text models on statements they have not seen. Each
+   topic's context model (:class:`ContextModel`) averages a logistic regression and a small
+   neural network (one hidden layer, strongly regularised) over these few, dense inputs; the
+   network catches interactions the linear model cannot. Its outputs are the probabilities
+   reported as ``Statement.scores``, whose calibration ``bilatag evaluate`` checks.
 
 Then the hierarchy: a parent's score is at least its children's, a statement gets a topic when
 its score reaches the topic's threshold (chosen on the development set), and every child brings
@@ -23,6 +25,8 @@ its parent.
 
 from __future__ import annotations
 
+import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,6 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
@@ -44,7 +49,9 @@ from .features import (
 )
 from .topics import PARENT, TOPIC_IDS, close_matrix
 
-__all__ = ["TopicClassifier", "Evidence", "Explanations", "enforce_hierarchy"]
+__all__ = ["TopicClassifier", "ContextModel", "Evidence", "Explanations", "enforce_hierarchy"]
+
+log = logging.getLogger(__name__)
 
 _EPS = 1e-4
 _REFERRING = 2  # the first cues of CUE_NAMES (anaphoric noun phrase, connective) refer back
@@ -89,6 +96,78 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
+def _rowwise_matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``x @ w`` without BLAS: each row's result does not depend on the other rows."""
+    return np.einsum("ij,jk->ik", x, w)
+
+
+class ContextModel(ClassifierMixin, BaseEstimator):
+    """One topic's context stage over the dense context inputs.
+
+    A logistic regression; with ``hidden > 0`` averaged with a small neural network (one
+    hidden layer of ``hidden`` rectified units) that catches the interactions a linear model
+    cannot (a referring cue *and* a topical previous statement *and* weak own words). The
+    network's weights are kept as plain arrays and applied row by row, so a statement's score
+    does not depend on its batch and loading the model imports nothing more.
+    """
+
+    def __init__(self, C: float = 1.0, hidden: int = 0, alpha: float = 10.0, max_iter: int = 300,
+                 random_state: int = 0) -> None:
+        self.C = C
+        self.hidden = hidden
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> ContextModel:
+        """Fit the logistic regression and (``hidden > 0``) the network; returns self."""
+        X = np.asarray(X, dtype=float)
+        self.logistic_ = LogisticRegression(C=self.C, max_iter=5000).fit(X, y)
+        self.classes_ = self.logistic_.classes_
+        self.layers_: list[tuple[np.ndarray, np.ndarray]] = []
+        if self.hidden:
+            from sklearn.neural_network import MLPClassifier  # training only
+
+            self.mean_ = X.mean(axis=0)
+            self.scale_ = np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
+            net = MLPClassifier(hidden_layer_sizes=(self.hidden,), alpha=self.alpha,
+                                solver="lbfgs", max_iter=self.max_iter, random_state=self.random_state)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ConvergenceWarning)
+                net.fit((X - self.mean_) / self.scale_, y)
+            if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+                # The iteration cap is part of the regularisation (chosen by cross-validation).
+                log.info("context network: L-BFGS stopped at max_iter=%d", self.max_iter)
+            self.layers_ = [(w.copy(), b.copy()) for w, b in zip(net.coefs_, net.intercepts_)]
+        return self
+
+    @property
+    def coef_(self) -> np.ndarray:
+        """Weights of the logistic part (the linear share of the context inputs)."""
+        return self.logistic_.coef_
+
+    def positive_proba(self, X: np.ndarray) -> np.ndarray:
+        """Probability of the topic for each row (computed row by row)."""
+        proba = _row_proba(self.logistic_, X)
+        if self.layers_:
+            h = (np.asarray(X, dtype=float) - self.mean_) / self.scale_
+            for j, (w, b) in enumerate(self.layers_):
+                h = _rowwise_matmul(h, w) + b
+                if j < len(self.layers_) - 1:
+                    h = np.maximum(h, 0.0)
+            proba = 0.5 * proba + 0.5 * expit(h.ravel())
+        return proba
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """``(n, 2)`` probabilities, scikit-learn style."""
+        p = self.positive_proba(X)
+        return np.column_stack([1 - p, p])
+
+    def log_odds(self, X: np.ndarray) -> np.ndarray:
+        """Log-odds of the topic for each row."""
+        return _logit(self.positive_proba(X))
+
+
 class _Scored:
     """Text-stage results for the distinct texts of a batch of contexts.
 
@@ -114,9 +193,9 @@ def _cue_matrix(texts: Sequence[str]) -> np.ndarray:
     return np.array([context_cues(t) for t in texts]).reshape(len(texts), len(CUE_NAMES))
 
 
-def _stage_proba(models: Sequence[LogisticRegression], z: list[np.ndarray]) -> np.ndarray:
+def _stage_proba(models: Sequence[ContextModel], z: list[np.ndarray]) -> np.ndarray:
     """One context pass's probabilities ``(n, 6)``, parents at least their children."""
-    return enforce_hierarchy(np.column_stack([_row_proba(m, z[k]) for k, m in enumerate(models)]))
+    return enforce_hierarchy(np.column_stack([m.positive_proba(z[k]) for k, m in enumerate(models)]))
 
 
 def _carry_rows(X: Sequence[StatementContext], y: np.ndarray, groups: np.ndarray,
@@ -174,6 +253,10 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         a topic of the statement before it (« ces réseaux », « les intéressés », « leur
         retour ») or moves on; its probability, crossed with the preceding statements' scores,
         feeds the context stage. None: no carry model.
+    context_hidden : hidden units of the small network that each topic's context stage
+        averages with its logistic regression (:class:`ContextModel`); 0: the logistic
+        regression alone.
+    context_alpha : L2 penalty of that network (on standardised inputs).
     random_state : seed of every random choice (the solvers here are deterministic).
     """
 
@@ -181,6 +264,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
                  use_context: bool = True, context_passes: int = 2, n_folds: int = 5,
                  vectorizer: StatementVectorizer | None = None,
                  class_weight: str | None = "balanced", carry_C: float | None = 3.0,
+                 context_hidden: int = 32, context_alpha: float = 10.0,
                  random_state: int = 0) -> None:
         self.C = C
         self.lexicon_C = lexicon_C
@@ -191,6 +275,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         self.vectorizer = vectorizer
         self.class_weight = class_weight
         self.carry_C = carry_C
+        self.context_hidden = context_hidden
+        self.context_alpha = context_alpha
         self.random_state = random_state
 
     # -- training -------------------------------------------------------------------------
@@ -223,8 +309,9 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         previous: dict[str, np.ndarray] | None = None
         for _ in range(self.context_passes if self.use_context else 1):
             z = self._context_inputs(X, oof, previous)
-            models = [LogisticRegression(C=self.context_C, max_iter=5000).fit(z[k], y[:, k])
-                      for k in range(len(TOPIC_IDS))]
+            models = [ContextModel(C=self.context_C, hidden=self.context_hidden,
+                                   alpha=self.context_alpha, random_state=self.random_state
+                                   ).fit(z[k], y[:, k]) for k in range(len(TOPIC_IDS))]
             self.context_models_.append(models)
             previous = self._pass_output(X, models, z)
         self.thresholds_ = np.full(len(TOPIC_IDS), 0.5)
@@ -375,7 +462,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         return out
 
     @staticmethod
-    def _pass_output(X: Sequence[StatementContext], models: list[LogisticRegression],
+    def _pass_output(X: Sequence[StatementContext], models: list[ContextModel],
                      z: list[np.ndarray]) -> dict[str, np.ndarray]:
         """One pass's scores of each statement, by text (the next pass's ``previous``)."""
         return {c.text: row for c, row in zip(X, _stage_proba(models, z))}
@@ -467,7 +554,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         if self.use_context and rows:
             # Log-odds with the neighbouring statements minus the statement read alone.
             alone = self._final_inputs([StatementContext(X[i].text) for i in rows], scored)
-            gains[rows] = np.column_stack([m.decision_function(z[k][rows]) - m.decision_function(alone[k])
+            gains[rows] = np.column_stack([m.log_odds(z[k][rows]) - m.log_odds(alone[k])
                                            for k, m in enumerate(final)])
         out: list[dict[str, list[Evidence]]] = []
         for i, (c, offset) in enumerate(zip(X, offsets)):

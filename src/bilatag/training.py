@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 #: Hyper-parameters of the shipped model (chosen on the development split).
 DEFAULT_PARAMS: dict[str, Any] = {"C": 8.0, "lexicon_C": 0.3, "context_C": 1.0, "use_context": True,
                                   "context_passes": 2, "n_folds": 5,
-                                  "carry_C": 3.0}
+                                  "carry_C": 3.0, "context_hidden": 32, "context_alpha": 10.0}
 SEED = 0
 #: Text-stage weight of statements whose topic comes only from context (chosen on dev).
 CTX_TEXT_WEIGHT = 0.3
