@@ -226,3 +226,17 @@ def test_context_model_scores_a_row_independently_of_its_batch() -> None:
     batch = model.positive_proba(X)
     alone = np.array([model.positive_proba(X[i:i + 1])[0] for i in range(0, 300, 37)])
     assert np.array_equal(batch[::37], alone)  # bit for bit
+
+
+def test_fit_does_not_depend_on_the_number_of_threads(splits) -> None:
+    """fit() runs BLAS on one thread: the same data gives the same network on any machine."""
+    from threadpoolctl import threadpool_limits
+
+    X, y, groups = training_arrays(splits["train"][:300])
+    with threadpool_limits(limits=1):
+        a = TopicClassifier(n_folds=3, context_passes=1).fit(X, y, groups=groups)
+    with threadpool_limits(limits=4):
+        b = TopicClassifier(n_folds=3, context_passes=1).fit(X, y, groups=groups)
+    for ma, mb in zip(a.context_models_[0], b.context_models_[0]):
+        for (wa, ba), (wb, bb) in zip(ma.layers_, mb.layers_):
+            assert np.array_equal(wa, wb) and np.array_equal(ba, bb)

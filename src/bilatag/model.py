@@ -288,7 +288,17 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
 
         ``text_sample_weight`` weighs the statements in the text stage only (for example less
         for statements whose topic comes from context, not from their own words).
+
+        Fitting runs BLAS and OpenMP on one thread: a multi-threaded BLAS sums in an order that
+        depends on the number of cores, which would change the fitted network's bits from one
+        machine to another (and on inputs this small, one thread is also the fastest).
         """
+        from threadpoolctl import threadpool_limits  # training only
+
+        with threadpool_limits(limits=1):
+            return self._fit(X, y, groups, text_sample_weight, from_context)
+
+    def _fit(self, X, y, groups, text_sample_weight, from_context) -> TopicClassifier:
         y = np.asarray(y, dtype=int)
         if y.ndim != 2 or y.shape != (len(X), len(TOPIC_IDS)):
             raise ValueError(f"y must have shape ({len(X)}, {len(TOPIC_IDS)})")
