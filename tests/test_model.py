@@ -134,6 +134,22 @@ def test_default_thresholds_are_half_the_best_f1() -> None:
         model.tune_thresholds(proba, y, rule="median")
 
 
+def test_thresholds_of_a_topic_absent_or_hard_to_find(caplog) -> None:
+    """A topic the tuning set lacks keeps 0.5 (not 0, which would tag every statement), with a
+    warning; a topic barely found keeps the grid's lowest threshold."""
+    rng = np.random.default_rng(0)
+    proba = rng.uniform(size=(300, 6))
+    y = (rng.uniform(size=(300, 6)) < proba).astype(int)
+    y[:, TOPIC_IDS.index("oqtf")] = 0
+    y[:, TOPIC_IDS.index("drugs")] = (np.arange(300) == 7)  # one positive, scored at random
+    with caplog.at_level("WARNING", logger="bilatag.model"):
+        for rule in ("half_best_f1", "argmax"):
+            t = TopicClassifier().tune_thresholds(proba, y, rule=rule).thresholds_
+            assert t[TOPIC_IDS.index("oqtf")] == 0.5
+            assert t[TOPIC_IDS.index("drugs")] >= 0.2
+    assert "oqtf" in caplog.text
+
+
 def test_context_cues_and_spans() -> None:
     cues = dict(zip(CUE_NAMES, context_cues("A ce titre, ces réseaux ont été démantelés.")))
     assert cues["connective"] and cues["anaphoric_np"] and not cues["shift"]

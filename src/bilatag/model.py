@@ -522,7 +522,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         threshold of the best F1 (``rule="argmax"``) overfits the set
         (``benchmarks/thresholds.py``). ``rule="argmax"``: the threshold of the best F1 on
         the grid, ties to the higher threshold (fewer false alarms); the rule for scores that
-        are not calibrated.
+        are not calibrated. A topic without any positive statement in ``y`` keeps 0.5 (with a
+        warning); half the best F1 never goes below the grid's lowest threshold.
         """
         if rule not in ("half_best_f1", "argmax"):
             raise ValueError(f"unknown threshold rule {rule!r}")
@@ -536,7 +537,13 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
                 f1 = 2 * tp / max(int(pred.sum()) + int(y[:, k].sum()), 1)
                 if f1 >= best_f1:
                     best, best_f1 = float(t), f1
-            thresholds.append(best if rule == "argmax" else round(best_f1 / 2, 4))
+            if not y[:, k].any():
+                log.warning("no statement with topic %s to choose its threshold on: 0.5",
+                            TOPIC_IDS[k])
+                best = 0.5
+            elif rule == "half_best_f1":
+                best = max(round(best_f1 / 2, 4), float(min(grid)))
+            thresholds.append(best)
         self.thresholds_ = np.array(thresholds)
         return self
 
