@@ -41,6 +41,14 @@ def parse_setting(text: str) -> dict:
     return setting
 
 
+def settings_parser(description: str) -> argparse.ArgumentParser:
+    """A command line that takes model settings, one per argument (none: the shipped one)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("settings", nargs="*", default=[""],
+                        help="NAME=VALUE[,NAME=VALUE...], one setting per argument (none: the shipped setting)")
+    return parser
+
+
 def out_of_fold(docs, setting: dict, folds: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(proba, y, groups)``: out-of-fold probabilities of every statement of ``docs``."""
     setting = dict(setting)
@@ -68,9 +76,7 @@ def cross_validate(docs, setting: dict, folds: int = 5) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("settings", nargs="*", default=[""],
-                        help="NAME=VALUE[,NAME=VALUE...], one setting per argument (none: the shipped setting)")
+    parser = settings_parser(__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
     args = parser.parse_args()
     splits = read_splits(DATA)

@@ -18,12 +18,11 @@ Each setting costs about 3 minutes on 2 cores (the cross-validation); the draws 
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import numpy as np
 from _common import DATA, save
-from selection import out_of_fold, parse_setting
+from selection import out_of_fold, parse_setting, settings_parser
 
 from bilatag.corpus import read_splits
 from bilatag.evaluate import false_alarm_rate, topic_scores
@@ -62,9 +61,7 @@ def draws(proba: np.ndarray, y: np.ndarray, groups: np.ndarray, n_tune: int, n_d
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("settings", nargs="*", default=[""],
-                        help="NAME=VALUE[,NAME=VALUE...], one setting per argument (none: the shipped setting)")
+    parser = settings_parser(__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=300)
     args = parser.parse_args()
     splits = read_splits(DATA)
