@@ -58,7 +58,7 @@ def out_of_fold(docs, setting: dict, folds: int = 5) -> tuple[np.ndarray, np.nda
     group_ids = np.unique(np.asarray(groups), return_inverse=True)[1]
     proba = np.zeros(y.shape)
     for train, test in GroupKFold(n_splits=folds).split(X, y, group_ids):
-        model = TopicClassifier(**{"random_state": training.SEED, **training.DEFAULT_PARAMS, **setting})
+        model = training.classifier(**setting)
         model.fit([X[i] for i in train], y[train], groups=group_ids[train],
                   text_sample_weight=weight[train], from_context=from_context[train])
         proba[test] = model.predict_proba([X[i] for i in test])

@@ -129,7 +129,8 @@ class ContextModel(ClassifierMixin, BaseEstimator):
             from sklearn.neural_network import MLPClassifier  # training only
 
             self.mean_ = X.mean(axis=0)
-            self.scale_ = np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
+            std = X.std(axis=0)
+            self.scale_ = np.where(std > 0, std, 1.0)
             net = MLPClassifier(hidden_layer_sizes=(self.hidden,), alpha=self.alpha,
                                 solver="lbfgs", max_iter=self.max_iter, random_state=self.random_state)
             with warnings.catch_warnings(record=True) as caught:
@@ -298,7 +299,9 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         with threadpool_limits(limits=1):
             return self._fit(X, y, groups, text_sample_weight, from_context)
 
-    def _fit(self, X, y, groups, text_sample_weight, from_context) -> TopicClassifier:
+    def _fit(self, X: Sequence[StatementContext], y: np.ndarray, groups: Sequence[object] | None,
+             text_sample_weight: Sequence[float] | None, from_context: Sequence[bool] | None
+             ) -> TopicClassifier:
         y = np.asarray(y, dtype=int)
         if y.ndim != 2 or y.shape != (len(X), len(TOPIC_IDS)):
             raise ValueError(f"y must have shape ({len(X)}, {len(TOPIC_IDS)})")
@@ -553,8 +556,9 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         """Probabilities, decisions and, for each statement, the evidence of each of its topics.
 
         ``offsets[i]`` is the document offset of ``X[i].text``. Text evidence: each word's exact
-        share of the log-odds that the statement's own text contributes (through both text
-        models and the second stage), adjacent words merged into phrases. Context evidence: the
+        share of the log-odds that the statement's own text contributes through both text
+        models and the logistic part of the second stage (the network's share is not split
+        by word), adjacent words merged into phrases. Context evidence: the
         referring cue, weighted by how much the preceding statements raised the log-odds
         compared with the statement read alone.
         """
@@ -592,7 +596,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         return proba, decided, out
 
     def _text_coef(self, k: int) -> np.ndarray:
-        """Weights over the text features of topic ``k``'s log-odds (own text scores only)."""
+        """Weights over the text features of topic ``k``'s log-odds (own text scores, through
+        the logistic part of the context stage)."""
         cache = self.__dict__.setdefault("_coef_cache", {})
         if k not in cache:
             n_features = max(hi for _, hi in self.views_.values())

@@ -16,7 +16,7 @@ from .persist import save_model
 from .tagger import Tagger
 from .topics import TOPIC_IDS
 
-__all__ = ["DEFAULT_PARAMS", "CTX_TEXT_WEIGHT", "text_weights", "fit_model", "train"]
+__all__ = ["DEFAULT_PARAMS", "CTX_TEXT_WEIGHT", "text_weights", "classifier", "fit_model", "train"]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,12 @@ def text_weights(docs: Sequence[GoldDocument], ctx_text_weight: float = CTX_TEXT
     return np.where(from_context, ctx_text_weight, 1.0), from_context
 
 
+def classifier(**params: Any) -> TopicClassifier:
+    """An unfitted estimator of the shipped kind: fixed seed and :data:`DEFAULT_PARAMS`, with
+    ``params`` on top."""
+    return TopicClassifier(**{"random_state": SEED, **DEFAULT_PARAMS, **params})
+
+
 def fit_model(train_docs: Sequence[GoldDocument], dev_docs: Sequence[GoldDocument],
               **params: Any) -> TopicClassifier:
     """Fit on ``train_docs``, then choose the thresholds on ``dev_docs``.
@@ -47,7 +53,7 @@ def fit_model(train_docs: Sequence[GoldDocument], dev_docs: Sequence[GoldDocumen
     """
     X, y, groups = training_arrays(train_docs)
     weight, from_context = text_weights(train_docs)
-    model = TopicClassifier(random_state=SEED, **{**DEFAULT_PARAMS, **params})
+    model = classifier(**params)
     model.fit(X, y, groups=groups, text_sample_weight=weight, from_context=from_context)
     X_dev, y_dev, _ = training_arrays(dev_docs)
     return model.tune_thresholds(model.predict_proba(X_dev), y_dev)
