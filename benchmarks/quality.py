@@ -6,7 +6,8 @@ data/dev.jsonl where it has thresholds, and scored on data/test.jsonl statement 
 (gold statement boundaries, so only the topics are compared): F1 per topic, micro/macro-F1,
 false-alarm rate on statements without topic, and statements per second. bilatag is also run
 without its context features (the ablation of LABELS.md rules 2 and 5), and its calibration is
-measured on dev.
+measured on dev. Last row: the shipped model (``models/``), which ``bilatag train`` fits on train
+and dev together (thresholds on the dev documents' out-of-fold scores), on the same test split.
 
     pip install ".[bench]"
     python benchmarks/quality.py [--textcat-epochs 10] [--textcat-arch bow|ensemble]
@@ -25,6 +26,7 @@ from bilatag.corpus import read_splits, training_arrays
 from bilatag.evaluate import calibration, false_alarm_rate, topic_scores
 from bilatag.lexicon import KeywordTagger
 from bilatag.model import TopicClassifier, enforce_hierarchy
+from bilatag.persist import load_model
 from bilatag.topics import TOPIC_IDS, close_matrix
 from bilatag.training import fit_model
 
@@ -125,6 +127,9 @@ def main() -> None:
     predict, seconds = timed(textcat_system, splits["train"], splits["dev"], texts,
                              args.textcat_epochs, args.textcat_arch)
     record(f"spaCy textcat_multilabel ({args.textcat_arch})", predict, texts, seconds)
+    shipped, manifest = load_model()
+    record(f"bilatag shipped (trained on {manifest.get('trained_on', 'train')})", shipped.predict,
+           X_test, 0.0)
 
     print(f"\ntest: {len(splits['test'])} documents, {len(texts)} statements (gold boundaries)\n")
     head = "".join(f"{t[:10]:>11}" for t in TOPIC_IDS)

@@ -80,6 +80,9 @@ def test_train_is_reproducible(small_corpus, tmp_path) -> None:
     assert a["thresholds"] == b["thresholds"]
     assert a["data_sha256"] == b["data_sha256"]
     assert a["sha256"] == b["sha256"]
+    assert a["trained_on"] == "train+dev" and a["thresholds_chosen_on"].startswith("dev, out of fold")
+    assert a["metrics"]["dev"]["span_f1"] is None  # out-of-fold scores on the gold statements
+    assert 0.0 <= a["metrics"]["test"]["span_f1"] <= 1.0
     assert main(["evaluate", str(small_corpus / "test.jsonl"), "--model", str(tmp_path / "a")]) == 0
 
 

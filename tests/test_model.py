@@ -256,3 +256,15 @@ def test_fit_does_not_depend_on_the_number_of_threads(splits) -> None:
     for ma, mb in zip(a.context_models_[0], b.context_models_[0]):
         for (wa, ba), (wb, bb) in zip(ma.layers_, mb.layers_):
             assert np.array_equal(wa, wb) and np.array_equal(ba, bb)
+
+
+def test_a_topic_without_examples_gets_a_constant_low_score(splits) -> None:
+    # Retraining on a small corpus can leave a topic without any statement (or a fold without
+    # one): scikit-learn refuses to fit one class, the model falls back to a constant.
+    X, y, groups = training_arrays(splits["train"][:40])
+    y = y.copy()
+    y[:, TOPIC_IDS.index("unaccompanied_minors")] = 0
+    model = TopicClassifier(n_folds=2, context_passes=1).fit(X, y, groups=groups)
+    proba = model.predict_proba(X)
+    assert (proba[:, TOPIC_IDS.index("unaccompanied_minors")] < 0.01).all()
+    assert proba[:, TOPIC_IDS.index("migration")].max() > 0.5

@@ -69,10 +69,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .training import train
 
     info = train(args.data, args.out)
-    for split in ("dev", "test"):
+    for split, how in (("dev", "out of fold, gold statements"), ("test", "end to end")):
         m = info["metrics"][split]
-        print(f"{split}: micro-F1 {m['micro_f1']:.4f} macro-F1 {m['macro_f1']:.4f} "
-              f"false alarms {m['false_alarm_rate']:.4f} span F1 {m['span_f1']:.4f}")
+        spans = "" if m["span_f1"] is None else f" span F1 {m['span_f1']:.4f}"
+        print(f"{split} ({how}): micro-F1 {m['micro_f1']:.4f} macro-F1 {m['macro_f1']:.4f} "
+              f"false alarms {m['false_alarm_rate']:.4f}{spans}")
     print(f"model and manifest written to {args.out}")
     return 0
 

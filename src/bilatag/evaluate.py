@@ -17,8 +17,8 @@ from .corpus import GoldDocument
 from .tagger import Tagger
 from .topics import TOPIC_IDS
 
-__all__ = ["TopicScores", "Evaluation", "evaluate", "topic_scores", "false_alarm_rate", "calibration",
-           "format_report"]
+__all__ = ["TopicScores", "Evaluation", "evaluate", "evaluate_scores", "topic_scores",
+           "false_alarm_rate", "calibration", "format_report"]
 
 
 @dataclass(frozen=True)
@@ -33,13 +33,15 @@ class TopicScores:
 
 @dataclass
 class Evaluation:
-    """Scores of a tagger on gold documents (see :func:`evaluate`)."""
+    """Scores of a tagger on gold documents (see :func:`evaluate`). The span scores are ``None``
+    when the topics were scored on the gold statements without segmenting
+    (:func:`evaluate_scores`)."""
 
     n_documents: int
     n_statements: int
-    span_precision: float
-    span_recall: float
-    span_f1: float
+    span_precision: float | None
+    span_recall: float | None
+    span_f1: float | None
     topics: dict[str, TopicScores]
     micro_f1: float
     macro_f1: float
@@ -119,24 +121,39 @@ def evaluate(tagger: Tagger, docs: Sequence[GoldDocument], n_errors: int = 0) ->
                                "predicted": list(match.topics) if match else None})
     pred = np.array(preds, dtype=int).reshape(-1, len(TOPIC_IDS))
     gold = np.array(golds, dtype=int).reshape(-1, len(TOPIC_IDS))
-    per, micro, macro = topic_scores(pred, gold)
-    false_alarm = false_alarm_rate(pred, gold)
-    ece, brier = calibration(np.array(scores).reshape(-1, len(TOPIC_IDS)), gold)
     sp, sr, sf = _f1(tp_spans, n_pred_spans, n_gold_spans)
-    return Evaluation(len(docs), len(gold), sp, sr, sf, per, micro, macro,
+    return _topic_evaluation(len(docs), pred, gold, np.array(scores).reshape(-1, len(TOPIC_IDS)),
+                             (sp, sr, sf), errors)
+
+
+def evaluate_scores(pred: np.ndarray, gold: np.ndarray, scores: np.ndarray,
+                    n_documents: int) -> Evaluation:
+    """Scores of topic decisions made on the gold statements (binary ``pred`` and ``gold``,
+    probabilities ``scores``, all ``(n, 6)``); no segmentation, so no span scores. For example
+    the out-of-fold predictions on dev that ``bilatag train`` chooses the thresholds on."""
+    return _topic_evaluation(n_documents, np.asarray(pred, dtype=int), np.asarray(gold, dtype=int),
+                             np.asarray(scores, dtype=float), (None, None, None), [])
+
+
+def _topic_evaluation(n_documents: int, pred: np.ndarray, gold: np.ndarray, scores: np.ndarray,
+                      spans: tuple[float | None, float | None, float | None],
+                      errors: list[dict[str, object]]) -> Evaluation:
+    per, micro, macro = topic_scores(pred, gold)
+    ece, brier = calibration(scores, gold)
+    return Evaluation(n_documents, len(gold), *spans, per, micro, macro,
                       float((pred == gold).all(axis=1).mean()) if len(gold) else 0.0,
-                      false_alarm, ece, brier, errors)
+                      false_alarm_rate(pred, gold), ece, brier, errors)
 
 
 def format_report(ev: Evaluation) -> str:
     """A plain-text report of an :class:`Evaluation`."""
-    lines = [
-        f"documents {ev.n_documents}, gold statements {ev.n_statements}",
-        f"statement spans (exact): precision {ev.span_precision:.4f}  recall {ev.span_recall:.4f}"
-        f"  F1 {ev.span_f1:.4f}",
-        "",
-        f"{'topic':<22}{'precision':>10}{'recall':>10}{'F1':>10}{'support':>10}",
-    ]
+    lines = [f"documents {ev.n_documents}, gold statements {ev.n_statements}"]
+    if ev.span_f1 is None:
+        lines.append("topics scored on the gold statements (no segmentation)")
+    else:
+        lines.append(f"statement spans (exact): precision {ev.span_precision:.4f}  recall "
+                     f"{ev.span_recall:.4f}  F1 {ev.span_f1:.4f}")
+    lines += ["", f"{'topic':<22}{'precision':>10}{'recall':>10}{'F1':>10}{'support':>10}"]
     for topic, s in ev.topics.items():
         lines.append(f"{topic:<22}{s.precision:>10.4f}{s.recall:>10.4f}{s.f1:>10.4f}{s.support:>10}")
     lines += [

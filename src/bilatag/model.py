@@ -29,6 +29,7 @@ import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -91,6 +92,27 @@ def _row_proba(model: LogisticRegression, z: np.ndarray) -> np.ndarray:
     return expit((z * coef).sum(axis=1) + model.intercept_[0])
 
 
+class _ConstantLogistic:
+    """Stands for a logistic regression fitted on labels of one class (a topic absent from a
+    small training set or fold): zero weights, the intercept of the labels' rate (clipped)."""
+
+    def __init__(self, n_features: int, rate: float) -> None:
+        self.classes_ = np.array([0, 1])
+        self.coef_ = np.zeros((1, n_features))
+        self.intercept_ = _logit(np.array([rate]))
+
+
+def _fit_logistic(X, y: np.ndarray, sample_weight: np.ndarray | None = None, **params: Any
+                  ) -> LogisticRegression | _ConstantLogistic:
+    """``LogisticRegression(**params).fit(X, y)``, or a constant model when ``y`` has one class
+    (scikit-learn refuses to fit those)."""
+    y = np.asarray(y)
+    if len(np.unique(y)) < 2:
+        log.info("labels of one class (%d rows): constant model", len(y))
+        return _ConstantLogistic(X.shape[1], float(y.mean()) if len(y) else 0.0)
+    return LogisticRegression(**params).fit(X, y, sample_weight=sample_weight)
+
+
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, _EPS, 1 - _EPS)
     return np.log(p / (1 - p))
@@ -122,10 +144,10 @@ class ContextModel(ClassifierMixin, BaseEstimator):
     def fit(self, X: np.ndarray, y: np.ndarray) -> ContextModel:
         """Fit the logistic regression and (``hidden > 0``) the network; returns self."""
         X = np.asarray(X, dtype=float)
-        self.logistic_ = LogisticRegression(C=self.C, max_iter=5000).fit(X, y)
+        self.logistic_ = _fit_logistic(X, y, C=self.C, max_iter=5000)
         self.classes_ = self.logistic_.classes_
         self.layers_: list[tuple[np.ndarray, np.ndarray]] = []
-        if self.hidden:
+        if self.hidden and isinstance(self.logistic_, LogisticRegression):
             from sklearn.neural_network import MLPClassifier  # training only
 
             self.mean_ = X.mean(axis=0)
@@ -338,9 +360,9 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
             C = self.C if view == "ngrams" else self.lexicon_C
             cols = features[:, lo:hi]
             models.append([
-                LogisticRegression(C=C, class_weight=self.class_weight, max_iter=5000,
-                                   solver="liblinear", random_state=self.random_state)
-                .fit(cols, y[:, k], sample_weight=weight) for k in range(len(TOPIC_IDS))])
+                _fit_logistic(cols, y[:, k], weight, C=C, class_weight=self.class_weight,
+                              max_iter=5000, solver="liblinear", random_state=self.random_state)
+                for k in range(len(TOPIC_IDS))])
         return models
 
     def _carry_inputs(self, features, cues: np.ndarray):
