@@ -49,7 +49,9 @@ def test_split_proportions(splits) -> None:
     n = {name: len(docs) for name, docs in splits.items()}
     total = sum(n.values())
     assert n["train"] / total >= 0.65
-    assert 0.12 <= n["test"] / total <= 0.20
+    # Rounds 4 and 5 went to train and dev only, so the test split (frozen since round 3) stays
+    # comparable from one release to the next: about 11% of the documents, 1,878 statements.
+    assert 0.10 <= n["test"] / total <= 0.20 and n["test"] >= 140
 
 
 def test_whole_documents_without_topic(splits) -> None:
