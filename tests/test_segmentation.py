@@ -54,6 +54,10 @@ def statements(text: str) -> list[str]:
     # initials
     ("J.-Y. Le Drian a rencontré A. Benmoussa à Rabat. Ils ont signé.",
      ["J.-Y. Le Drian a rencontré A. Benmoussa à Rabat.", "Ils ont signé."]),
+    ("Photo : des familles attendent à l'entrée du camp. © HCR/M. Diallo\nLe camp est plein.",
+     ["Photo : des familles attendent à l'entrée du camp. © HCR/M. Diallo", "Le camp est plein."]),
+    ("La photo (AFP/J.-P. Martin) montre le port. Il roulait à 130 km/h. Le radar l'a flashé.",
+     ["La photo (AFP/J.-P. Martin) montre le port.", "Il roulait à 130 km/h.", "Le radar l'a flashé."]),
     # numbers and dates
     ("Au total, 1.500 migrants et 3,5 tonnes de résine le 01.06.2021. La saisie est record.",
      ["Au total, 1.500 migrants et 3,5 tonnes de résine le 01.06.2021.", "La saisie est record."]),
