@@ -208,7 +208,7 @@ def _ends_abbreviation(text: str, i: int, line_start: int) -> bool:
     while s > line_start and not text[s - 1].isspace() and text[s - 1] not in "«“\"([":
         s -= 1
     word = re.split(r"['’]", text[s:i])[-1]  # "l'art." -> "art"
-    head, slash, tail = word.rpartition("/")
+    _, slash, tail = word.rpartition("/")
     if slash and tail[:1].isupper():
         word = tail  # a credit "© AFP/M. Diallo", "HCR/J.-P. Martin" (but "km/h." ends a sentence)
     if not word:

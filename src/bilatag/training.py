@@ -76,20 +76,14 @@ def dev_out_of_fold(train_docs: Sequence[GoldDocument], dev_docs: Sequence[GoldD
     if len(dev_docs) < 2:
         raise ValueError(f"the dev split needs at least 2 documents, not {len(dev_docs)}")
     folds = min(folds, len(dev_docs))
-    sizes = [len(d.statements) for d in dev_docs]
-    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-    proba = np.zeros((int(starts[-1]), len(TOPIC_IDS)))
     fold_of = np.arange(len(dev_docs)) % folds
+    # The fold of each statement: its document's (held-out documents keep their corpus order).
+    statement_fold = np.repeat(fold_of, [len(d.statements) for d in dev_docs])
+    proba = np.zeros((len(statement_fold), len(TOPIC_IDS)))
     for fold in range(folds):
-        held = [i for i in range(len(dev_docs)) if fold_of[i] == fold]
-        model = _fit([*train_docs, *(d for i, d in enumerate(dev_docs) if fold_of[i] != fold)],
-                     **params)
-        X_held, _, _ = training_arrays([dev_docs[i] for i in held])
-        scores = model.predict_proba(X_held)
-        row = 0
-        for i in held:
-            proba[starts[i]:starts[i + 1]] = scores[row:row + sizes[i]]
-            row += sizes[i]
+        model = _fit([*train_docs, *(d for d, f in zip(dev_docs, fold_of) if f != fold)], **params)
+        X_held, _, _ = training_arrays([d for d, f in zip(dev_docs, fold_of) if f == fold])
+        proba[statement_fold == fold] = model.predict_proba(X_held)
         log.info("dev fold %d/%d scored", fold + 1, folds)
     return proba
 
