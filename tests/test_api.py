@@ -72,11 +72,6 @@ def test_tag_many_matches_tag() -> None:
     assert list(bilatag.tag_many(iter(texts), n_process=2, batch_size=1)) == expected
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known bug, fix needs a retrain: the context stage's second pass looks up the first pass's "
-    "scores of the preceding statements by their text, over the whole batch, so a statement "
-    "text repeated in two documents of one batch (« Partager ») gets one document's score in "
-    "both (TopicClassifier._pass_output / _context_inputs)"))
 def test_tag_many_does_not_depend_on_the_other_documents_of_the_batch() -> None:
     shared = "Partager\nCes réseaux seront démantelés, a promis le ministre."
     a = "Deux tonnes de résine de cannabis ont été saisies au port de Tanger par la douane.\n" + shared

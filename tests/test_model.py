@@ -268,3 +268,20 @@ def test_a_topic_without_examples_gets_a_constant_low_score(splits) -> None:
     proba = model.predict_proba(X)
     assert (proba[:, TOPIC_IDS.index("unaccompanied_minors")] < 0.01).all()
     assert proba[:, TOPIC_IDS.index("migration")].max() > 0.5
+
+
+def test_context_passes_find_preceding_statements_by_position(small_model) -> None:
+    """A text repeated in two documents keeps each document's own context in one batch."""
+    model = small_model[0]
+    shared = "Ces réseaux seront démantelés, a promis le ministre."
+    docs = [["Deux tonnes de cannabis saisies au port de Tanger.", "Partager", shared],
+            ["Le ministre a inauguré une école primaire à Fès.", "Partager", shared]]
+    contexts = [[StatementContext(t, tuple(reversed(doc[:i]))) for i, t in enumerate(doc)]
+                for doc in docs]
+    apart = np.vstack([model.predict_proba(c) for c in contexts])
+    together = model.predict_proba(contexts[0] + contexts[1])
+    assert np.allclose(apart, together, atol=1e-12)
+    # A window that reaches before the batch: the missing statement is read alone.
+    first = StatementContext(docs[0][0])
+    assert np.allclose(model.predict_proba([contexts[0][1]]),
+                       model.predict_proba([first, contexts[0][1]])[1:], atol=1e-12)

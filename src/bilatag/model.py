@@ -341,14 +341,14 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         self.carry_model_ = self._fit_carry(features, carry_rows)
         oof = self._out_of_fold(X, features, y, groups, weight, carry_rows)
         self.context_models_ = []
-        previous: dict[str, np.ndarray] | None = None
+        earlier: np.ndarray | None = None
         for _ in range(self.context_passes if self.use_context else 1):
-            z = self._context_inputs(X, oof, previous)
+            z = self._context_inputs(X, oof, earlier)
             models = [ContextModel(C=self.context_C, hidden=self.context_hidden,
                                    alpha=self.context_alpha, random_state=self.random_state
                                    ).fit(z[k], y[:, k]) for k in range(len(TOPIC_IDS))]
             self.context_models_.append(models)
-            previous = self._pass_output(X, models, z)
+            earlier = self._earlier_scores(X, oof, models, z, earlier)
         self.thresholds_ = np.full(len(TOPIC_IDS), 0.5)
         return self
 
@@ -428,11 +428,12 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
                        self._carry_proba(self.carry_model_, features, cues))
 
     def _context_inputs(self, X: Sequence[StatementContext], scored: _Scored,
-                        previous: dict[str, np.ndarray] | None = None) -> list[np.ndarray]:
+                        earlier: np.ndarray | None = None) -> list[np.ndarray]:
         """Inputs of each topic's second stage (see the module docstring), one matrix per topic.
 
         Without context (``use_context=False``) only the statement's own text scores.
-        ``previous`` maps statement texts to the previous pass's scores (from the second pass).
+        ``earlier`` (from the second pass) holds the previous pass's scores of each statement's
+        preceding statements (:meth:`_earlier_scores`).
         """
         n, n_views, n_topics = len(X), len(self.views_), len(TOPIC_IDS)
         own = np.array([scored.index[c.text] for c in X], dtype=int)
@@ -459,15 +460,6 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         next_p = padded[following]                                      # (n, 2, topics)
         title = cues[:, CUE_NAMES.index("no_final_punct")]
         carry = scored.carry[own] if n else np.zeros(0)
-        if previous is not None:
-            # The previous pass's scores of the preceding statements, nearest first; then _EPS.
-            rows = {t: i for i, t in enumerate(previous)}
-            table = np.vstack([np.array(list(previous.values())).reshape(-1, n_topics),
-                               np.full((1, n_topics), _EPS)])
-            earlier_idx = np.full((n, max(window, 1) + 2), -1, dtype=int)
-            for i, c in enumerate(X):
-                earlier_idx[i, :len(c.previous)] = [rows[t] for t in c.previous]
-            earlier_p = table[earlier_idx]                              # (n, W + 2, topics)
         out = []
         for k in range(n_topics):
             mine = [v * n_topics + k for v in range(n_views)]
@@ -487,34 +479,56 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
             columns += [_logit(nxt[:, 0]), _logit(nxt[:, 1]), title * nxt[:, 0]]
             if self.carry_C is not None:
                 columns += [carry * p1, carry * best, carry * (1 - p0) * p1]
-            if previous is not None:
-                earlier = earlier_p[:, :, k]
-                columns += [_logit(earlier[:, 0]), _logit(earlier[:, 1]), cues * earlier[:, :1],
-                            chain * earlier[:, 1], earlier.max(axis=1)]
+            if earlier is not None:
+                before = earlier[:, :, k]
+                columns += [_logit(before[:, 0]), _logit(before[:, 1]), cues * before[:, :1],
+                            chain * before[:, 1], before.max(axis=1)]
                 if self.carry_C is not None:
-                    columns += [carry * earlier[:, 0], carry * earlier.max(axis=1)]
+                    columns += [carry * before[:, 0], carry * before.max(axis=1)]
             out.append(np.column_stack(columns))
         return out
 
-    @staticmethod
-    def _pass_output(X: Sequence[StatementContext], models: list[ContextModel],
-                     z: list[np.ndarray]) -> dict[str, np.ndarray]:
-        """One pass's scores of each statement, by text (the next pass's ``previous``)."""
-        return {c.text: row for c, row in zip(X, _stage_proba(models, z))}
+    def _earlier_scores(self, X: Sequence[StatementContext], scored: _Scored,
+                        models: list[ContextModel], z: list[np.ndarray],
+                        earlier: np.ndarray | None) -> np.ndarray:
+        """One pass's scores of each statement's preceding statements, shape ``(n, W + 2, 6)``.
+
+        Nearest first, padded with _EPS. A preceding statement is found by its *position*: the
+        ``j``-th previous text of ``X[i]`` is ``X[i - 1 - j]`` when the statements of a document
+        come in order, as they do from the tagger and in training. Looking it up by text instead
+        would let a text repeated in another document of the batch (« Partager ») lend that
+        document's context. A preceding statement that is not there (a caller passing a window
+        that reaches before ``X``) is scored alone, without context of its own.
+        """
+        n, n_topics = len(X), len(TOPIC_IDS)
+        window = max((len(c.previous) for c in X), default=0)
+        out = np.full((n, max(window, 1) + 2, n_topics), _EPS)
+        scores = _stage_proba(models, z)
+        absent: dict[str, list[tuple[int, int]]] = {}
+        for i, c in enumerate(X):
+            for j, text in enumerate(c.previous):
+                at = i - 1 - j
+                if at >= 0 and X[at].text == text:
+                    out[i, j] = scores[at]
+                else:
+                    absent.setdefault(text, []).append((i, j))
+        if absent:
+            alone = [StatementContext(t) for t in absent]
+            alone_earlier = None if earlier is None else np.full(
+                (len(alone), earlier.shape[1], n_topics), _EPS)
+            alone_scores = _stage_proba(models, self._context_inputs(alone, scored, alone_earlier))
+            for row, places in zip(alone_scores, absent.values()):
+                for i, j in places:
+                    out[i, j] = row
+        return out
 
     def _final_inputs(self, X: Sequence[StatementContext], scored: _Scored) -> list[np.ndarray]:
         """Inputs of the last context pass (running the earlier passes)."""
-        previous = None
+        earlier = None
         for models in self.context_models_[:-1]:
-            z = self._context_inputs(X, scored, previous)
-            scores = self._pass_output(X, models, z)
-            # Preceding statements outside X (a window reaching before the batch) read alone.
-            missing = [p for c in X for p in c.previous if p not in scores]
-            if missing:
-                extra = [StatementContext(t) for t in dict.fromkeys(missing)]
-                scores.update(self._pass_output(extra, models, self._context_inputs(extra, scored, previous)))
-            previous = scores
-        return self._context_inputs(X, scored, previous)
+            z = self._context_inputs(X, scored, earlier)
+            earlier = self._earlier_scores(X, scored, models, z, earlier)
+        return self._context_inputs(X, scored, earlier)
 
     def _proba_from(self, X: Sequence[StatementContext], scored: _Scored) -> np.ndarray:
         return _stage_proba(self.context_models_[-1], self._final_inputs(X, scored))
