@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.base import clone
 
 from bilatag.corpus import training_arrays
@@ -14,7 +15,7 @@ from bilatag.features import (
     context_cues,
     cue_spans,
 )
-from bilatag.model import TopicClassifier, _carry_rows, enforce_hierarchy
+from bilatag.model import TopicClassifier, _carry_rows, _nb_scale, _row_proba, enforce_hierarchy
 from bilatag.topics import TOPIC_IDS, close_hierarchy
 
 
@@ -285,3 +286,30 @@ def test_context_passes_find_preceding_statements_by_position(small_model) -> No
     first = StatementContext(docs[0][0])
     assert np.allclose(model.predict_proba([contexts[0][1]]),
                        model.predict_proba([first, contexts[0][1]])[1:], atol=1e-12)
+
+
+def test_nb_scale_favours_the_columns_that_separate_the_topic() -> None:
+    X = sp.csr_matrix(np.array([[1.0, 0, 1], [1, 0, 1], [0, 1, 1], [0, 1, 1]]))
+    y = np.array([1, 1, 0, 0])
+    scale = _nb_scale(X, y, None, 0.25)
+    assert scale.mean() == pytest.approx(1.0)
+    assert scale[0] == pytest.approx(scale[1]) and scale[0] > 1.0
+    assert scale[2] == pytest.approx(0.0)  # as frequent with and without the topic
+    # Statement weights count: a statement of weight 0 is as good as absent.
+    weighted = _nb_scale(X, y, np.array([1.0, 0.0, 1.0, 1.0]), 0.25)
+    assert np.allclose(weighted, _nb_scale(X[[0, 2, 3]], y[[0, 2, 3]], None, 0.25))
+    assert not np.allclose(weighted, scale)
+
+
+def test_nb_scaling_is_folded_into_ordinary_logistic_weights(small_model) -> None:
+    """With the naive-Bayes scaling the n-gram models stay plain logistic regressions on the
+    unscaled features (inference and explanations unchanged), but learn other weights."""
+    model, X, y = small_model
+    assert model.nb_alpha is not None
+    plain = TopicClassifier(n_folds=3, nb_alpha=None).fit(X, y, groups=list(range(len(X))))
+    features = model.vectorizer_.transform([c.text for c in X[:20]])
+    ngrams = features[:, slice(*model.views_["ngrams"])]
+    for k in range(len(TOPIC_IDS)):
+        m = model.text_models_[0][k]
+        assert np.allclose(m.predict_proba(ngrams)[:, 1], _row_proba(m, ngrams))
+        assert not np.allclose(m.coef_, plain.text_models_[0][k].coef_)

@@ -113,6 +113,17 @@ def _fit_logistic(X, y: np.ndarray, sample_weight: np.ndarray | None = None, **p
     return LogisticRegression(**params).fit(X, y, sample_weight=sample_weight)
 
 
+def _nb_scale(X, y: np.ndarray, weight: np.ndarray | None, alpha: float) -> np.ndarray:
+    """Naive-Bayes column scale of one topic: ``|log(p / q)|``, with ``p`` (``q``) each
+    column's smoothed share of the feature mass of the statements with (without) the topic,
+    normalised to a mean of 1."""
+    w = np.ones(X.shape[0]) if weight is None else weight
+    pos = np.asarray(X.T @ (w * (y == 1))).ravel() + alpha
+    neg = np.asarray(X.T @ (w * (y == 0))).ravel() + alpha
+    scale = np.abs(np.log(pos / pos.sum()) - np.log(neg / neg.sum()))
+    return scale / max(float(scale.mean()), 1e-12)
+
+
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, _EPS, 1 - _EPS)
     return np.log(p / (1 - p))
@@ -262,6 +273,12 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     ----------
     C : inverse regularisation of the n-gram text model.
     lexicon_C : inverse regularisation of the lexicon text model.
+    nb_alpha : smoothing of the naive-Bayes scaling of the n-gram view (NBSVM, Wang & Manning,
+        2012): for each topic, every n-gram column is scaled by the absolute log-ratio of its
+        (smoothed, weighted) share in the topic's statements and in the others, normalised to a
+        mean of 1, before the logistic regression. This penalises n-grams that do not separate
+        the topic more than those that do; the scale is then folded into the weights, so
+        inference and explanations see an ordinary logistic regression. None: no scaling.
     context_C : inverse regularisation of the context stage.
     use_context : False: the second stage sees only the statement's own text scores (the
         ablation baseline without context).
@@ -283,7 +300,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     random_state : seed of every random choice (the solvers here are deterministic).
     """
 
-    def __init__(self, C: float = 8.0, lexicon_C: float = 0.3, context_C: float = 1.0,
+    def __init__(self, C: float = 8.0, lexicon_C: float = 0.3, nb_alpha: float | None = 0.1,
+                 context_C: float = 1.0,
                  use_context: bool = True, context_passes: int = 2, n_folds: int = 5,
                  vectorizer: StatementVectorizer | None = None,
                  class_weight: str | None = "balanced", carry_C: float | None = 3.0,
@@ -291,6 +309,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
                  random_state: int = 0) -> None:
         self.C = C
         self.lexicon_C = lexicon_C
+        self.nb_alpha = nb_alpha
         self.context_C = context_C
         self.use_context = use_context
         self.context_passes = context_passes
@@ -359,10 +378,17 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         for view, (lo, hi) in self.views_.items():
             C = self.C if view == "ngrams" else self.lexicon_C
             cols = features[:, lo:hi]
-            models.append([
-                _fit_logistic(cols, y[:, k], weight, C=C, class_weight=self.class_weight,
-                              max_iter=5000, solver="liblinear", random_state=self.random_state)
-                for k in range(len(TOPIC_IDS))])
+            per_topic = []
+            for k in range(len(TOPIC_IDS)):
+                scale = (_nb_scale(cols, y[:, k], weight, self.nb_alpha)
+                         if view == "ngrams" and self.nb_alpha is not None else None)
+                model = _fit_logistic(cols if scale is None else cols @ sp.diags(scale), y[:, k],
+                                      weight, C=C, class_weight=self.class_weight, max_iter=5000,
+                                      solver="liblinear", random_state=self.random_state)
+                if scale is not None:  # weights on the scaled columns -> on the columns
+                    model.coef_ = model.coef_ * scale
+                per_topic.append(model)
+            models.append(per_topic)
         return models
 
     def _carry_inputs(self, features, cues: np.ndarray):

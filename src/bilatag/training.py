@@ -22,8 +22,8 @@ __all__ = ["DEFAULT_PARAMS", "CTX_TEXT_WEIGHT", "DEV_FOLDS", "text_weights", "cl
 log = logging.getLogger(__name__)
 
 #: Hyper-parameters of the shipped model (chosen on the development split).
-DEFAULT_PARAMS: dict[str, Any] = {"C": 8.0, "lexicon_C": 0.3, "context_C": 1.0, "use_context": True,
-                                  "context_passes": 2, "n_folds": 5,
+DEFAULT_PARAMS: dict[str, Any] = {"C": 8.0, "lexicon_C": 0.3, "nb_alpha": 0.1, "context_C": 1.0,
+                                  "use_context": True, "context_passes": 2, "n_folds": 5,
                                   "carry_C": 3.0, "context_hidden": 32, "context_alpha": 10.0}
 SEED = 0
 #: Folds over the dev documents for the out-of-fold scores the thresholds are chosen on.
