@@ -4,7 +4,8 @@ Two stages, per topic:
 
 1. *text*: a statement's own words (:class:`~bilatag.features.StatementVectorizer`);
    Two text models per topic: TF-IDF word and character n-grams, and the domain lexicon
-   (:mod:`bilatag.lexicon`), each a logistic regression;
+   (:mod:`bilatag.lexicon`), each a logistic regression (the n-gram one over columns scaled by
+   their naive-Bayes log-count ratio for the topic, ``nb_alpha``);
 2. *context*: the text scores of the statement and of the statements before it (the nearest
    two, and the strongest and mean over a window of :data:`~bilatag.features.CONTEXT_WINDOW`),
    crossed with the cues by which the statement refers back (LABELS.md rules 2 and 5:
