@@ -2,7 +2,7 @@
 
 The development split alone (about 2,300 statements) is too small to tell settings apart that
 differ by a few tenths of a point of F1. This script scores each setting on out-of-fold
-predictions of every train and dev statement (5 folds grouped by document, about 21,100
+predictions of every train and dev statement (5 folds grouped by document, about 23,900
 statements), with per-topic thresholds chosen on those predictions by the rule ``bilatag train``
 applies on dev (half the best F1). Settings are ``TopicClassifier`` parameters on top of the shipped ones
 (``bilatag.training.DEFAULT_PARAMS``); ``ctx_text_weight`` sets the text-stage weight of the
@@ -12,8 +12,8 @@ context-only statements.
     python benchmarks/selection.py carry_C=None carry_C=10 ctx_text_weight=0.5
     python benchmarks/selection.py carry_C=10,ctx_text_weight=0.5   # one setting, two values
 
-Each setting costs about 5 minutes on one core (training runs on one thread; 4.5 minutes
-measured on 18,050 statements).
+Each setting costs about 7 minutes on one core (training runs on one thread; 6 to 8 minutes
+measured on 23,917 statements, two settings running side by side on two cores).
 """
 
 from __future__ import annotations

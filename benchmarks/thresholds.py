@@ -13,7 +13,7 @@ Rules compared (``TopicClassifier.tune_thresholds``):
     python benchmarks/thresholds.py                          # the shipped setting
     python benchmarks/thresholds.py "" context_hidden=0      # and the logistic context stage
 
-Each setting costs about 5 minutes on one core (the cross-validation); the draws take seconds.
+Each setting costs about 7 minutes on one core (the cross-validation); the draws take seconds.
 """
 
 from __future__ import annotations
