@@ -214,7 +214,7 @@ def test_context_model_without_hidden_units_is_the_logistic_regression() -> None
     X = rng.normal(size=(200, 5))
     y = (X[:, 0] + 0.5 * rng.normal(size=200) > 0).astype(int)
     model = ContextModel(C=1.0)
-    assert model.fit(X, y) is model and model.layers_ == []
+    assert model.fit(X, y) is model and model.layers_ == [] and model.trees_ is None
     reference = LogisticRegression(C=1.0, max_iter=5000).fit(X, y).predict_proba(X)[:, 1]
     np.testing.assert_allclose(model.positive_proba(X), reference, rtol=1e-10)
     assert model.predict_proba(X).shape == (200, 2)
@@ -233,16 +233,57 @@ def test_context_model_network_learns_an_interaction() -> None:
     assert ((blended > 0.5) == y).mean() > 0.95
 
 
+def test_context_model_trees_learn_an_interaction_and_join_the_average() -> None:
+    """The boosted trees also learn the exclusive or; the score is the mean of the parts."""
+    from scipy.special import expit
+
+    from bilatag.model import ContextModel
+
+    rng = np.random.default_rng(1)
+    X = rng.integers(0, 2, size=(400, 2)).astype(float) + 0.05 * rng.normal(size=(400, 2))
+    y = (np.round(X[:, 0]) != np.round(X[:, 1])).astype(int)
+    model = ContextModel(hidden=8, alpha=0.1, trees=50).fit(X, y)
+    trees = expit(model.trees_.log_odds(X))
+    assert len(model.trees_.roots) == 50 and ((trees > 0.5) == y).mean() > 0.95
+    h = (X - model.mean_) / model.scale_
+    (w1, b1), (w2, b2) = model.layers_
+    network = expit((np.maximum(h @ w1 + b1, 0) @ w2 + b2).ravel())
+    linear = model.logistic_.predict_proba(X)[:, 1]
+    np.testing.assert_allclose(model.positive_proba(X), (linear + network + trees) / 3, rtol=1e-9)
+    assert ((model.positive_proba(X) > 0.5) == y).mean() > 0.95
+
+
+def test_flat_trees_score_as_scikit_learn_does() -> None:
+    """The trees are evaluated from flat arrays (no threads, no batch effects); the scores are
+    scikit-learn's own, on the inputs it was fitted on and on new ones, ties included."""
+    from bilatag.model import _Forest, boosted_trees
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(600, 6))
+    y = ((X[:, 0] > 0) ^ (X[:, 1] * X[:, 2] > 0.3)).astype(int)
+    fitted = boosted_trees(40, 15).fit(X, y)
+    forest = _Forest.of(fitted)
+    new = np.vstack([rng.normal(size=(200, 6)) * 3, np.round(X[:50], 1)])
+    for Z in (X, new):
+        np.testing.assert_allclose(forest.log_odds(Z), fitted._raw_predict(Z).ravel(), rtol=1e-12,
+                                   atol=1e-12)
+        np.testing.assert_allclose(1 / (1 + np.exp(-forest.log_odds(Z))),
+                                   fitted.predict_proba(Z)[:, 1], rtol=1e-10)
+    assert forest.log_odds(X[:0]).shape == (0,)
+
+
 def test_context_model_scores_a_row_independently_of_its_batch() -> None:
     from bilatag.model import ContextModel
 
     rng = np.random.default_rng(2)
     X = rng.normal(size=(300, 12))
     y = (X[:, 0] * X[:, 1] > 0).astype(int)
-    model = ContextModel(hidden=16, alpha=1.0).fit(X, y)
+    model = ContextModel(hidden=16, alpha=1.0, trees=100).fit(X, y)
     batch = model.positive_proba(X)
-    alone = np.array([model.positive_proba(X[i:i + 1])[0] for i in range(0, 300, 37)])
-    assert np.array_equal(batch[::37], alone)  # bit for bit
+    alone = np.array([model.positive_proba(X[i:i + 1])[0] for i in range(100)])
+    assert np.array_equal(batch[:100], alone)  # bit for bit
+    assert np.array_equal(model.trees_.log_odds(X[:100]),
+                          np.concatenate([model.trees_.log_odds(X[i:i + 1]) for i in range(100)]))
 
 
 def test_fit_does_not_depend_on_the_number_of_threads(splits) -> None:
@@ -257,6 +298,8 @@ def test_fit_does_not_depend_on_the_number_of_threads(splits) -> None:
     for ma, mb in zip(a.context_models_[0], b.context_models_[0]):
         for (wa, ba), (wb, bb) in zip(ma.layers_, mb.layers_):
             assert np.array_equal(wa, wb) and np.array_equal(ba, bb)
+        assert np.array_equal(ma.trees_.threshold, mb.trees_.threshold)
+        assert np.array_equal(ma.trees_.value, mb.trees_.value)
 
 
 def test_a_topic_without_examples_gets_a_constant_low_score(splits) -> None:
