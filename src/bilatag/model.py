@@ -192,8 +192,7 @@ class _Forest:
             depths.append(int(nodes["depth"].max()))
             offset += len(nodes)
         order = np.argsort(-np.array(depths), kind="stable")
-        deepest = depths[order[0]] if depths else 0
-        active = [int(sum(d > step for d in depths)) for step in range(deepest)]
+        active = [sum(d > step for d in depths) for step in range(max(depths))]
         return cls(feature=np.concatenate(feature).astype(np.intp),
                    threshold=np.concatenate(threshold).astype(float),
                    children=np.concatenate(children).astype(np.intp),
@@ -213,8 +212,7 @@ class _Forest:
             node[:k] = self.children[2 * moving + go_left]
         # A running sum over the trees adds them in the same order for any number of rows
         # (ndarray.sum would sum one row pairwise and several rows sequentially).
-        values = self.value[node]
-        return self.baseline + (np.cumsum(values, axis=0)[-1] if len(values) else np.zeros(n))
+        return self.baseline + np.cumsum(self.value[node], axis=0)[-1]
 
 
 class ContextModel(ClassifierMixin, BaseEstimator):
@@ -240,7 +238,8 @@ class ContextModel(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> ContextModel:
-        """Fit the logistic regression and (``hidden > 0``) the network; returns self."""
+        """Fit the logistic regression, (``hidden > 0``) the network and (``trees > 0``) the
+        trees; returns self."""
         X = np.asarray(X, dtype=float)
         self.logistic_ = _fit_logistic(X, y, C=self.C, max_iter=5000)
         self.classes_ = self.logistic_.classes_
@@ -273,17 +272,18 @@ class ContextModel(ClassifierMixin, BaseEstimator):
 
     def positive_proba(self, X: np.ndarray) -> np.ndarray:
         """Probability of the topic for each row (computed row by row): the mean of the parts."""
+        X = np.asarray(X, dtype=float)
         parts = [_row_proba(self.logistic_, X)]
         if self.layers_:
-            h = (np.asarray(X, dtype=float) - self.mean_) / self.scale_
+            h = (X - self.mean_) / self.scale_
             for j, (w, b) in enumerate(self.layers_):
                 h = _rowwise_matmul(h, w) + b
                 if j < len(self.layers_) - 1:
                     h = np.maximum(h, 0.0)
             parts.append(expit(h.ravel()))
         if self.trees_ is not None:
-            parts.append(expit(self.trees_.log_odds(np.asarray(X, dtype=float))))
-        return parts[0] if len(parts) == 1 else np.mean(parts, axis=0)
+            parts.append(expit(self.trees_.log_odds(X)))
+        return np.mean(parts, axis=0)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """``(n, 2)`` probabilities, scikit-learn style."""
