@@ -162,6 +162,28 @@ def test_context_cues_and_spans() -> None:
     assert (100, 110) in spans  # "A ce titre"
 
 
+def test_vectorizer_pickles_its_vocabularies_packed(small_model) -> None:
+    import pickle
+
+    vectorizer = small_model[0].vectorizer_
+    state = vectorizer.__getstate__()
+    for name in ("word_", "char_"):
+        # One string per vocabulary, not a dictionary of tens of thousands of strings that
+        # joblib's pure-Python unpickler would rebuild one by one.
+        assert isinstance(state[name + "terms"], str)
+        assert not hasattr(state[name], "vocabulary_")
+        assert hasattr(getattr(vectorizer, name), "vocabulary_")  # the fitted one is untouched
+    copy = pickle.loads(pickle.dumps(vectorizer))
+    assert copy.word_.vocabulary_ == vectorizer.word_.vocabulary_
+    assert copy.char_.vocabulary_ == vectorizer.char_.vocabulary_
+    texts = ["Les passeurs ont été arrêtés à Tanger.", "Ces réseaux sont démantelés.", ""]
+    assert (copy.transform(texts) != vectorizer.transform(texts)).nnz == 0
+    # A state pickled before the packing (plain vocabularies) still loads.
+    old = StatementVectorizer.__new__(StatementVectorizer)
+    old.__setstate__(dict(vectorizer.__dict__))
+    assert old.word_.vocabulary_ == vectorizer.word_.vocabulary_
+
+
 def test_token_incidence_shares_sum_to_score(small_model) -> None:
     model = small_model[0]
     vec: StatementVectorizer = model.vectorizer_

@@ -14,6 +14,7 @@ possessive openings (« Leur retour ... »), and the markers of a change of subj
 
 from __future__ import annotations
 
+import copy
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
@@ -274,7 +275,46 @@ class StatementVectorizer(TransformerMixin, BaseEstimator):
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state.pop("_char_cache", None)  # derived, rebuilt on demand
+        for name in _VOCABULARY_OWNERS:
+            if name in state:
+                state[name], state[name + "terms"] = _pack_vocabulary(state[name])
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        for name in _VOCABULARY_OWNERS:
+            if name + "terms" in state:
+                state[name] = _unpack_vocabulary(state[name], state.pop(name + "terms"))
+        super().__setstate__(state)
+
+
+# The fitted TfidfVectorizers whose vocabularies are pickled packed (see _pack_vocabulary).
+_VOCABULARY_OWNERS = ("word_", "char_")
+_TERM_SEPARATOR = "\x00"
+
+
+def _pack_vocabulary(fitted: TfidfVectorizer) -> tuple[TfidfVectorizer, str]:
+    """A copy of ``fitted`` without its vocabulary, and the terms in column order as one string.
+
+    joblib unpickles with Python's pure-Python unpickler, object by object: the ~90,000 terms of
+    the two vocabularies as dictionaries took about a second of ``bilatag.tag``'s cold start; as
+    one string they are one object.
+    """
+    vocabulary = fitted.vocabulary_
+    # Terms are n-grams of word tokens (letters and digits, joined by spaces): never a NUL.
+    terms = sorted(vocabulary, key=vocabulary.__getitem__)
+    if [vocabulary[t] for t in terms] != list(range(len(terms))):  # the columns are implied
+        raise ValueError("vocabulary columns are not 0..n-1")
+    bare = copy.copy(fitted)
+    del bare.vocabulary_
+    return bare, _TERM_SEPARATOR.join(terms)
+
+
+def _unpack_vocabulary(bare: TfidfVectorizer, terms: str) -> TfidfVectorizer:
+    """Inverse of :func:`_pack_vocabulary` (restores ``vocabulary_`` in place)."""
+    split = terms.split(_TERM_SEPARATOR) if terms else []
+    bare.vocabulary_ = dict(zip(split, range(len(split))))
+    return bare
 
 
 # Context cues, matched on the normalised words of a statement (see normalize.word_tokens).
