@@ -302,9 +302,9 @@ def _pack_vocabulary(fitted: TfidfVectorizer) -> tuple[TfidfVectorizer, str]:
     """
     vocabulary = fitted.vocabulary_
     # Terms are n-grams of word tokens (letters and digits, joined by spaces): never a NUL.
+    # scikit-learn numbers the columns 0..n-1, so a term's place in the string is its column
+    # (a model that computed otherwise would fail its load-time probes, see bilatag.persist).
     terms = sorted(vocabulary, key=vocabulary.__getitem__)
-    if [vocabulary[t] for t in terms] != list(range(len(terms))):  # the columns are implied
-        raise ValueError("vocabulary columns are not 0..n-1")
     bare = copy.copy(fitted)
     del bare.vocabulary_
     return bare, _TERM_SEPARATOR.join(terms)
@@ -312,7 +312,7 @@ def _pack_vocabulary(fitted: TfidfVectorizer) -> tuple[TfidfVectorizer, str]:
 
 def _unpack_vocabulary(bare: TfidfVectorizer, terms: str) -> TfidfVectorizer:
     """Inverse of :func:`_pack_vocabulary` (restores ``vocabulary_`` in place)."""
-    split = terms.split(_TERM_SEPARATOR) if terms else []
+    split = terms.split(_TERM_SEPARATOR)  # never empty: scikit-learn refuses an empty vocabulary
     bare.vocabulary_ = dict(zip(split, range(len(split))))
     return bare
 
