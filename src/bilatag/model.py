@@ -17,8 +17,15 @@ Two stages, per topic:
    topic's context model (:class:`ContextModel`) averages a logistic regression, a small
    neural network (one hidden layer, strongly regularised) and gradient-boosted trees over
    these few, dense inputs; the network and the trees catch interactions the linear model
-   cannot. Its outputs are the probabilities reported as ``Statement.scores``, whose
-   calibration ``bilatag evaluate`` checks.
+   cannot;
+3. *sequence*: a bidirectional GRU (:class:`~bilatag.sequence.SequenceModel`) reads the
+   statements of the whole document in order, forwards and backwards, from the same per-statement
+   inputs (text scores, cues, carry probability, line breaks), and gives the six topics of each
+   statement at once. Where the context stage sees a window, the recurrent network learns how
+   long a subject lasts. Also trained on the out-of-fold text scores.
+
+The mean of the context stage's and the sequence model's probabilities is what
+``Statement.scores`` reports; ``bilatag evaluate`` checks its calibration.
 
 Then the hierarchy: a parent's score is at least its children's, a statement gets a topic when
 its score reaches the topic's threshold (chosen on the development set), and every child brings
@@ -50,6 +57,7 @@ from .features import (
     contexts_for_document,
     cue_spans,
 )
+from .sequence import SequenceModel
 from .topics import PARENT, TOPIC_IDS, close_matrix
 
 __all__ = ["TopicClassifier", "ContextModel", "Evidence", "Explanations", "enforce_hierarchy"]
@@ -350,6 +358,17 @@ def _carry_rows(X: Sequence[StatementContext], y: np.ndarray, groups: np.ndarray
     return idx, np.array(target, dtype=int), [X[i].text for i in idx]
 
 
+def _runs(X: Sequence[StatementContext]) -> list[tuple[int, int]]:
+    """``(start, end)`` of each run of consecutive statements of one document in ``X``: a run
+    goes on while a statement's nearest previous text is the statement before it in ``X``."""
+    runs, start = [], 0
+    for i in range(1, len(X) + 1):
+        if i == len(X) or not (X[i].previous and X[i].previous[0] == X[i - 1].text):
+            runs.append((start, i))
+            start = i
+    return runs
+
+
 def _distinct_texts(X: Sequence[StatementContext]) -> list[str]:
     return sorted({c.text for c in X} | {p for c in X for p in c.previous}
                   | {f for c in X for f in c.following})
@@ -392,6 +411,10 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
     context_alpha : L2 penalty of that network (on standardised inputs).
     context_trees : boosting iterations of the gradient-boosted trees that each topic's context
         stage also averages in (:class:`ContextModel`); 0: no trees.
+    sequence_hidden : units of each direction of the GRU over the document
+        (:class:`~bilatag.sequence.SequenceModel`) whose probabilities are averaged with the
+        context stage's; 0 (or ``use_context=False``): no sequence model.
+    sequence_epochs : training epochs of that GRU.
     random_state : seed of every random choice (the solvers here are deterministic).
     """
 
@@ -401,6 +424,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
                  vectorizer: StatementVectorizer | None = None,
                  class_weight: str | None = "balanced", carry_C: float | None = 3.0,
                  context_hidden: int = 32, context_alpha: float = 10.0, context_trees: int = 100,
+                 sequence_hidden: int = 48, sequence_epochs: int = 30,
                  random_state: int = 0) -> None:
         self.C = C
         self.lexicon_C = lexicon_C
@@ -415,6 +439,8 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         self.context_hidden = context_hidden
         self.context_alpha = context_alpha
         self.context_trees = context_trees
+        self.sequence_hidden = sequence_hidden
+        self.sequence_epochs = sequence_epochs
         self.random_state = random_state
 
     # -- training -------------------------------------------------------------------------
@@ -465,6 +491,15 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
                                    ).fit(z[k], y[:, k]) for k in range(len(TOPIC_IDS))]
             self.context_models_.append(models)
             earlier = self._earlier_scores(X, oof, models, z, earlier)
+        self.sequence_model_ = None
+        if self.use_context and self.sequence_hidden:
+            steps = self._sequence_inputs(X, oof)
+            runs = [np.arange(a, b) for a, b in _runs(X)]
+            self.sequence_model_ = SequenceModel(
+                hidden=self.sequence_hidden, epochs=self.sequence_epochs,
+                random_state=self.random_state).fit([steps[r] for r in runs], [y[r] for r in runs])
+            # Topics without a positive statement keep the context stage's constant score.
+            self.sequence_topics_ = y.any(axis=0)
         self.thresholds_ = np.full(len(TOPIC_IDS), 0.5)
         return self
 
@@ -653,8 +688,53 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
             earlier = self._earlier_scores(X, scored, models, z, earlier)
         return self._context_inputs(X, scored, earlier)
 
+    def _sequence_inputs(self, X: Sequence[StatementContext], scored: _Scored,
+                         texts: Sequence[str] | None = None,
+                         new_block: Sequence[bool] | None = None) -> np.ndarray:
+        """Step inputs of the sequence model, one row per statement of ``X`` (or per text of
+        ``texts``): the text models' log-odds (scaled down by 4), the cues, the carry
+        probability and whether a line break comes before the statement."""
+        if texts is None:
+            texts, new_block = [c.text for c in X], [c.new_block for c in X]
+        rows = np.array([scored.index[t] for t in texts], dtype=int)
+        return np.column_stack([_logit(scored.probs[rows]) / 4, scored.cues[rows],
+                                scored.carry[rows], np.asarray(new_block, dtype=float)])
+
+    def _sequence_proba(self, X: Sequence[StatementContext], scored: _Scored) -> np.ndarray:
+        """The sequence model's probabilities ``(n, 6)`` of the statements of ``X``.
+
+        Each run of consecutive statements of one document (:func:`_runs`) is one sequence.
+        Where a run starts with a statement whose preceding statements are not in ``X``, or
+        ends with one whose following statements are not, those neighbours are read as steps
+        before and after it (their outputs are dropped), so the network sees the same
+        neighbours as the context stage.
+        """
+        steps, spans = [], []
+        for a, b in _runs(X):
+            before = list(reversed(X[a].previous))
+            after = list(X[b - 1].following)
+            inputs = [self._sequence_inputs(X[a:b], scored)]
+            if before:
+                inputs.insert(0, self._sequence_inputs((), scored, before, [False] * len(before)))
+            if after:
+                inputs.append(self._sequence_inputs((), scored, after, [False] * len(after)))
+            steps.append(np.vstack(inputs))
+            spans.append((len(before), len(before) + b - a))
+        out = self.sequence_model_.predict_proba(steps)
+        return enforce_hierarchy(np.vstack([p[lo:hi] for p, (lo, hi) in zip(out, spans)]))
+
+    def _combined_proba(self, X: Sequence[StatementContext], scored: _Scored,
+                        context_proba: np.ndarray) -> np.ndarray:
+        """The reported probabilities: the context stage's, averaged with the sequence model's
+        when there is one (for the topics it learned)."""
+        if getattr(self, "sequence_model_", None) is None:
+            return context_proba
+        mean = (context_proba + self._sequence_proba(X, scored)) / 2
+        return enforce_hierarchy(np.where(self.sequence_topics_, mean, context_proba))
+
     def _proba_from(self, X: Sequence[StatementContext], scored: _Scored) -> np.ndarray:
-        return _stage_proba(self.context_models_[-1], self._final_inputs(X, scored))
+        context_proba = _stage_proba(self.context_models_[-1], self._final_inputs(X, scored))
+        return self._combined_proba(X, scored, context_proba)
 
     def predict_proba(self, X: Sequence[StatementContext]) -> np.ndarray:
         """Calibrated topic probabilities, shape ``(n, 6)``, parents at least their children."""
@@ -716,8 +796,9 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
 
         ``offsets[i]`` is the document offset of ``X[i].text``. Text evidence: each word's exact
         share of the log-odds that the statement's own text contributes through both text
-        models and the logistic part of the second stage (the network's share is not split
-        by word), adjacent words merged into phrases. Context evidence: the
+        models and the logistic part of the second stage (the shares of the network, the
+        trees and the sequence model are not split by word), adjacent words merged into
+        phrases. Context evidence: the
         referring cue, weighted by how much the preceding statements raised the log-odds
         compared with the statement read alone.
         """
@@ -727,7 +808,7 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         scored = self.score_texts(X)
         z = self._final_inputs(X, scored)
         final = self.context_models_[-1]
-        proba = _stage_proba(final, z)
+        proba = self._combined_proba(X, scored, _stage_proba(final, z))
         decided = self.decide(proba)
         gains = np.zeros(decided.shape)
         rows = [i for i, c in enumerate(X) if decided[i].any() and (c.previous or c.following)]

@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 DEFAULT_PARAMS: dict[str, Any] = {"C": 8.0, "lexicon_C": 0.3, "nb_alpha": 0.1, "context_C": 1.0,
                                   "use_context": True, "context_passes": 2, "n_folds": 5,
                                   "carry_C": 3.0, "context_hidden": 32, "context_alpha": 10.0,
-                                  "context_trees": 100}
+                                  "context_trees": 100, "sequence_hidden": 48,
+                                  "sequence_epochs": 30}
 SEED = 0
 #: Folds over the dev documents for the out-of-fold scores the thresholds are chosen on.
 DEV_FOLDS = 5
