@@ -322,6 +322,8 @@ def test_fit_does_not_depend_on_the_number_of_threads(splits) -> None:
             assert np.array_equal(wa, wb) and np.array_equal(ba, bb)
         assert np.array_equal(ma.trees_.threshold, mb.trees_.threshold)
         assert np.array_equal(ma.trees_.value, mb.trees_.value)
+    for name, value in a.sequence_model_.params_.items():
+        assert np.array_equal(value, b.sequence_model_.params_[name]), name
 
 
 def test_a_topic_without_examples_gets_a_constant_low_score(splits) -> None:

@@ -13,8 +13,10 @@ Architecture (Cho et al., 2014, in PyTorch's convention)::
     h_fwd, h_bwd = GRU over a, forwards and backwards
     logits = [h_fwd, h_bwd, a] W_out + b_out     # dropout on h in training
 
-Training is full backpropagation through time with Adam (L2 weight decay, fixed seed, one
-thread), written here so that the library needs no deep-learning framework to train or to run.
+Training is full backpropagation through time with Adam (L2 weight decay, fixed seed), written
+here so that the library needs no deep-learning framework to train or to run; about 15 s for the
+24,000 statements of the corpus on one thread (``TopicClassifier.fit`` runs it on one, so the
+bits do not depend on the machine's cores).
 Inference applies the weights with row-wise products, so a document's scores do not depend on
 the other documents of its batch.
 """
