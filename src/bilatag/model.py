@@ -493,11 +493,12 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
             earlier = self._earlier_scores(X, oof, models, z, earlier)
         self.sequence_model_ = None
         if self.use_context and self.sequence_hidden:
-            steps = self._sequence_inputs(X, oof)
-            runs = [np.arange(a, b) for a, b in _runs(X)]
+            steps = self._sequence_inputs([c.text for c in X], [c.new_block for c in X], oof)
+            runs = _runs(X)
             self.sequence_model_ = SequenceModel(
                 hidden=self.sequence_hidden, epochs=self.sequence_epochs,
-                random_state=self.random_state).fit([steps[r] for r in runs], [y[r] for r in runs])
+                random_state=self.random_state).fit([steps[a:b] for a, b in runs],
+                                                    [y[a:b] for a, b in runs])
             # Topics without a positive statement keep the context stage's constant score.
             self.sequence_topics_ = y.any(axis=0)
         self.thresholds_ = np.full(len(TOPIC_IDS), 0.5)
@@ -688,14 +689,12 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
             earlier = self._earlier_scores(X, scored, models, z, earlier)
         return self._context_inputs(X, scored, earlier)
 
-    def _sequence_inputs(self, X: Sequence[StatementContext], scored: _Scored,
-                         texts: Sequence[str] | None = None,
-                         new_block: Sequence[bool] | None = None) -> np.ndarray:
-        """Step inputs of the sequence model, one row per statement of ``X`` (or per text of
-        ``texts``): the text models' log-odds (scaled down by 4), the cues, the carry
-        probability and whether a line break comes before the statement."""
-        if texts is None:
-            texts, new_block = [c.text for c in X], [c.new_block for c in X]
+    @staticmethod
+    def _sequence_inputs(texts: Sequence[str], new_block: Sequence[bool], scored: _Scored
+                         ) -> np.ndarray:
+        """Step inputs of the sequence model, one row per text: the text models' log-odds
+        (scaled down by 4), the cues, the carry probability and whether a line break comes
+        before the statement."""
         rows = np.array([scored.index[t] for t in texts], dtype=int)
         return np.column_stack([_logit(scored.probs[rows]) / 4, scored.cues[rows],
                                 scored.carry[rows], np.asarray(new_block, dtype=float)])
@@ -713,12 +712,9 @@ class TopicClassifier(ClassifierMixin, BaseEstimator):
         for a, b in _runs(X):
             before = list(reversed(X[a].previous))
             after = list(X[b - 1].following)
-            inputs = [self._sequence_inputs(X[a:b], scored)]
-            if before:
-                inputs.insert(0, self._sequence_inputs((), scored, before, [False] * len(before)))
-            if after:
-                inputs.append(self._sequence_inputs((), scored, after, [False] * len(after)))
-            steps.append(np.vstack(inputs))
+            texts = before + [c.text for c in X[a:b]] + after
+            new_block = [False] * len(before) + [c.new_block for c in X[a:b]] + [False] * len(after)
+            steps.append(self._sequence_inputs(texts, new_block, scored))
             spans.append((len(before), len(before) + b - a))
         out = self.sequence_model_.predict_proba(steps)
         return enforce_hierarchy(np.vstack([p[lo:hi] for p, (lo, hi) in zip(out, spans)]))

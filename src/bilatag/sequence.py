@@ -175,7 +175,7 @@ class SequenceModel(BaseEstimator):
                    drops: tuple[np.ndarray, ...] | None) -> tuple[float, dict[str, np.ndarray]]:
         """Mean binary cross-entropy over the real steps and outputs, and its gradients."""
         logits, (a, proj, joined, cache_f, cache_b) = self._forward(params, x, mask, drops, keep=True)
-        H, P = self.hidden, self.projection
+        H = self.hidden
         count = mask.sum() * y.shape[-1]
         m = mask[..., None]
         loss = float((m * (np.logaddexp(0, logits) - y * logits)).sum() / count)
