@@ -22,7 +22,8 @@ def test_shipped_model_is_small_and_described() -> None:
     folder = default_model_dir()
     manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
     assert (folder / MODEL_FILE).stat().st_size < 20 * 1024 * 1024
-    for key in ("sha256", "versions", "data_sha256", "thresholds", "metrics", "params", "seed"):
+    for key in ("sha256", "versions", "data_sha256", "thresholds", "metrics", "params", "seed",
+                "threshold_rule"):
         assert key in manifest
     assert set(manifest["thresholds"]) == set(bilatag.TOPIC_IDS)
     assert {"dev", "test"} <= set(manifest["metrics"])
