@@ -4,10 +4,10 @@ The development split alone (about 2,300 statements) is too small to tell settin
 differ by a few tenths of a point of F1. This script scores each setting on out-of-fold
 predictions of every train and dev statement (5 folds grouped by document, about 23,900
 statements), with per-topic thresholds chosen on those predictions at half the best F1, the
-F1-optimal threshold (``tolerance=0``: ``bilatag train`` then trades a little expected F1 for fewer
-false alarms, which would blur a comparison of F1). Settings are ``TopicClassifier`` parameters on top of the shipped ones
-(``bilatag.training.DEFAULT_PARAMS``); ``ctx_text_weight`` sets the text-stage weight of the
-context-only statements.
+F1-optimal threshold (``tolerance=0``: ``bilatag train`` then trades a little expected F1 for
+fewer false alarms, which would blur a comparison of F1). Settings are ``TopicClassifier``
+parameters on top of the shipped ones (``bilatag.training.DEFAULT_PARAMS``); ``ctx_text_weight``
+sets the text-stage weight of the context-only statements.
 
     python benchmarks/selection.py                       # the shipped setting
     python benchmarks/selection.py carry_C=None carry_C=10 ctx_text_weight=0.5
